@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "eve.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ck_pr.h>
+#include <jansson.h>
+#include <nettle/base64.h>
+#include <nettle/sha1.h>
+
+#include "flow.h"
+#include "vlog.h"
+
+struct eve_writer {
+	struct eve_cfg cfg;
+	FILE *f;
+	struct rec_ring **rings;
+	unsigned nrings;
+	struct ctr_block *ctr;
+	eve_collect_fn collect;
+	void *collect_arg;
+	pthread_t thr;
+	bool started;
+	int finish;
+	uint64_t start_wall_ns;
+	struct eve_summary sum;
+};
+
+static uint64_t now_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void eve_format_ts(uint64_t ns, char *buf, size_t len)
+{
+	time_t s = (time_t)(ns / 1000000000ULL);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&s, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%06u+0000", (unsigned)((ns % 1000000000ULL) / 1000));
+}
+
+static void addr_str(const uint8_t *a, uint8_t ipver, char *buf, size_t len)
+{
+	inet_ntop(ipver == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len);
+}
+
+static const char *proto_name(uint8_t p, char *buf, size_t len)
+{
+	switch (p) {
+	case 1: return "ICMP";
+	case 6: return "TCP";
+	case 17: return "UDP";
+	case 47: return "GRE";
+	case 50: return "ESP";
+	case 51: return "AH";
+	case 58: return "IPv6-ICMP";
+	case 132: return "SCTP";
+	default:
+		snprintf(buf, len, "%u", p);
+		return buf;
+	}
+}
+
+/* ICMP "ports" for the Community ID: type and the type it pairs with. */
+static bool icmp_ports(const struct out_flow *f, uint16_t *sp, uint16_t *dp)
+{
+	static const int8_t v4[256] = { [8] = 0, [0] = 8, [13] = 14, [14] = 13, [15] = 16, [16] = 15,
+					[17] = 18, [18] = 17, [10] = 9, [9] = 10 };
+	static const uint8_t v4_has[256] = { [8] = 1, [0] = 1, [13] = 1, [14] = 1, [15] = 1,
+					     [16] = 1, [17] = 1, [18] = 1, [10] = 1, [9] = 1 };
+	uint8_t t = f->icmp_type;
+
+	*sp = t;
+	*dp = f->icmp_code;
+	if (f->proto == 1) {
+		if (v4_has[t]) {
+			*dp = (uint16_t)v4[t];
+			return false;
+		}
+		return true;   /* one-way */
+	}
+	switch (t) {
+	case 128: *dp = 129; return false;
+	case 129: *dp = 128; return false;
+	case 133: *dp = 134; return false;
+	case 134: *dp = 133; return false;
+	case 135: *dp = 136; return false;
+	case 136: *dp = 135; return false;
+	case 130: *dp = 131; return false;
+	case 131: *dp = 130; return false;
+	case 144: *dp = 145; return false;
+	case 145: *dp = 144; return false;
+	default: return true;
+	}
+}
+
+void eve_community_id(const struct out_flow *f, uint16_t seed, char *buf, size_t len)
+{
+	uint8_t in[2 + 16 + 16 + 1 + 1 + 2 + 2];
+	size_t alen = f->ipver == 4 ? 4 : 16, n = 0;
+	uint16_t sp = f->sport, dp = f->dport;
+	const uint8_t *sa = f->src, *da = f->dst;
+	bool has_ports = f->proto == 6 || f->proto == 17 || f->proto == 132 || f->proto == 1 ||
+			 f->proto == 58;
+	bool one_way = false;
+
+	if (f->proto == 1 || f->proto == 58)
+		one_way = icmp_ports(f, &sp, &dp);
+	/* lower (address, port) first, except for one-way ICMP messages */
+	int c = memcmp(sa, da, alen);
+	if (!one_way && (c > 0 || (c == 0 && sp > dp))) {
+		const uint8_t *t = sa;
+		uint16_t tp = sp;
+		sa = da;
+		da = t;
+		sp = dp;
+		dp = tp;
+	}
+	in[n++] = (uint8_t)(seed >> 8);
+	in[n++] = (uint8_t)seed;
+	memcpy(in + n, sa, alen);
+	n += alen;
+	memcpy(in + n, da, alen);
+	n += alen;
+	in[n++] = f->proto;
+	in[n++] = 0;
+	if (has_ports) {
+		in[n++] = (uint8_t)(sp >> 8);
+		in[n++] = (uint8_t)sp;
+		in[n++] = (uint8_t)(dp >> 8);
+		in[n++] = (uint8_t)dp;
+	}
+	struct sha1_ctx ctx;
+	uint8_t dig[SHA1_DIGEST_SIZE];
+	char b64[BASE64_ENCODE_RAW_LENGTH(SHA1_DIGEST_SIZE) + 1];
+	sha1_init(&ctx);
+	sha1_update(&ctx, n, in);
+	sha1_digest(&ctx, sizeof(dig), dig);
+	base64_encode_raw(b64, sizeof(dig), dig);
+	b64[BASE64_ENCODE_RAW_LENGTH(SHA1_DIGEST_SIZE)] = 0;
+	snprintf(buf, len, "1:%s", b64);
+}
+
+static void tcp_flags_hex(uint8_t fl, char *buf)
+{
+	snprintf(buf, 3, "%02x", fl);
+}
+
+static json_t *flow_json(const struct out_rec *r, uint16_t seed)
+{
+	const struct out_flow *f = &r->u.flow;
+	char ts[64], a[INET6_ADDRSTRLEN], pb[8], cid[64];
+	json_t *o = json_object(), *fl = json_object();
+	bool ports = f->proto == 6 || f->proto == 17 || f->proto == 132;
+
+	eve_format_ts(f->first_ns, ts, sizeof(ts));
+	json_object_set_new(o, "timestamp", json_string(ts));
+	json_object_set_new(o, "flow_id", json_integer((json_int_t)f->flow_id));
+	json_object_set_new(o, "event_type", json_string("flow"));
+	if (f->vlan) {
+		json_t *v = json_array();
+		json_array_append_new(v, json_integer(f->vlan));
+		json_object_set_new(o, "vlan", v);
+	}
+	addr_str(f->src, f->ipver, a, sizeof(a));
+	json_object_set_new(o, "src_ip", json_string(a));
+	if (ports)
+		json_object_set_new(o, "src_port", json_integer(f->sport));
+	addr_str(f->dst, f->ipver, a, sizeof(a));
+	json_object_set_new(o, "dest_ip", json_string(a));
+	if (ports)
+		json_object_set_new(o, "dest_port", json_integer(f->dport));
+	json_object_set_new(o, "proto", json_string(proto_name(f->proto, pb, sizeof(pb))));
+	if (f->proto == 1 || f->proto == 58) {
+		json_object_set_new(o, "icmp_type", json_integer(f->icmp_type));
+		json_object_set_new(o, "icmp_code", json_integer(f->icmp_code));
+	}
+	if (f->tunnel_id)
+		json_object_set_new(o, "tunnel_id", json_integer(f->tunnel_id));
+
+	json_object_set_new(fl, "pkts_toserver", json_integer(f->pkts_ts));
+	json_object_set_new(fl, "pkts_toclient", json_integer(f->pkts_tc));
+	json_object_set_new(fl, "bytes_toserver", json_integer((json_int_t)f->bytes_ts));
+	json_object_set_new(fl, "bytes_toclient", json_integer((json_int_t)f->bytes_tc));
+	json_object_set_new(fl, "start", json_string(ts));
+	eve_format_ts(f->last_ns, ts, sizeof(ts));
+	json_object_set_new(fl, "end", json_string(ts));
+	json_object_set_new(fl, "age", json_integer((json_int_t)((f->last_ns - f->first_ns) / 1000000000ULL)));
+	json_object_set_new(fl, "state", json_string(flow_state_name((enum flow_st)f->state)));
+	json_object_set_new(fl, "reason", json_string(flow_reason_name((enum flow_end_reason)f->reason)));
+	json_object_set_new(fl, "alerted", json_false());
+	json_object_set_new(o, "flow", fl);
+
+	if (f->proto == 6) {
+		json_t *t = json_object();
+		uint8_t all = f->tcp_flags_ts | f->tcp_flags_tc;
+		char hx[3];
+		tcp_flags_hex(all, hx);
+		json_object_set_new(t, "tcp_flags", json_string(hx));
+		tcp_flags_hex(f->tcp_flags_ts, hx);
+		json_object_set_new(t, "tcp_flags_ts", json_string(hx));
+		tcp_flags_hex(f->tcp_flags_tc, hx);
+		json_object_set_new(t, "tcp_flags_tc", json_string(hx));
+		static const char *const names[] = { "fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr" };
+		for (int i = 0; i < 8; i++)
+			if (all & (1u << i))
+				json_object_set_new(t, names[i], json_true());
+		json_object_set_new(t, "state", json_string(flow_tcp_state_name((enum flow_tcp_state)f->tcp_state)));
+		json_object_set_new(o, "tcp", t);
+	}
+	eve_community_id(f, seed, cid, sizeof(cid));
+	json_object_set_new(o, "community_id", json_string(cid));
+	return o;
+}
+
+char *eve_format_record(const struct out_rec *r, uint16_t community_seed)
+{
+	json_t *o;
+	char *s;
+
+	switch (r->type) {
+	case OUT_REC_FLOW:
+		o = flow_json(r, community_seed);
+		break;
+	default:
+		return NULL;
+	}
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+/* Nested object for a dotted counter name, creating levels as needed. */
+static void stats_put(json_t *root, const char *dotted, uint64_t v)
+{
+	char key[128];
+	json_t *cur = root;
+	char *save = NULL, *tok, *next;
+
+	snprintf(key, sizeof(key), "%s", dotted);
+	tok = strtok_r(key, ".", &save);
+	while (tok) {
+		next = strtok_r(NULL, ".", &save);
+		if (!next) {
+			json_object_set_new(cur, tok, json_integer((json_int_t)v));
+			break;
+		}
+		json_t *sub = json_object_get(cur, tok);
+		if (!sub) {
+			sub = json_object();
+			json_object_set_new(cur, tok, sub);
+		}
+		cur = sub;
+		tok = next;
+	}
+}
+
+static void write_line(struct eve_writer *w, char *s)
+{
+	if (!s)
+		return;
+	if (fputs(s, w->f) < 0 || fputc('\n', w->f) == EOF)
+		ctr_inc(w->ctr, CTR_OUT_WRITE_ERR);
+	else
+		ctr_inc(w->ctr, CTR_OUT_WRITTEN);
+	free(s);
+}
+
+static void write_stats(struct eve_writer *w)
+{
+	struct ctr_block sum;
+	uint64_t memuse = 0;
+	char ts[64];
+
+	memset(&sum, 0, sizeof(sum));
+	w->collect(w->collect_arg, &sum, &memuse);
+	json_t *o = json_object(), *st = json_object();
+	eve_format_ts(now_ns(CLOCK_REALTIME), ts, sizeof(ts));
+	json_object_set_new(o, "timestamp", json_string(ts));
+	json_object_set_new(o, "event_type", json_string("stats"));
+	json_object_set_new(st, "uptime",
+			    json_integer((json_int_t)((now_ns(CLOCK_REALTIME) - w->start_wall_ns) / 1000000000ULL)));
+	for (int i = 0; i < CTR__COUNT; i++)
+		stats_put(st, ctr_name((enum ctr_id)i), sum.v[i]);
+	stats_put(st, "flow.memuse", memuse);
+	json_object_set_new(o, "stats", st);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (w->f && w->cfg.stats)
+		write_line(w, s);
+	else
+		free(s);
+}
+
+static void note_flow(struct eve_writer *w, const struct out_flow *f)
+{
+	struct eve_summary *s = &w->sum;
+	uint64_t b = f->bytes_ts + f->bytes_tc;
+
+	s->flows++;
+	s->flows_by_proto[f->proto == 6 ? 0 : f->proto == 17 ? 1 : (f->proto == 1 || f->proto == 58) ? 2 : 3]++;
+	if (s->ntop < EVE_TOP_FLOWS) {
+		s->top[s->ntop++] = *f;
+	} else {
+		unsigned mi = 0;
+		for (unsigned i = 1; i < s->ntop; i++)
+			if (s->top[i].bytes_ts + s->top[i].bytes_tc < s->top[mi].bytes_ts + s->top[mi].bytes_tc)
+				mi = i;
+		if (b > s->top[mi].bytes_ts + s->top[mi].bytes_tc)
+			s->top[mi] = *f;
+	}
+}
+
+static void *eve_thread(void *arg)
+{
+	struct eve_writer *w = arg;
+	struct out_rec recs[64];
+	uint64_t next_stats = w->cfg.stats_interval_ns ? now_ns(CLOCK_MONOTONIC) + w->cfg.stats_interval_ns : 0;
+	unsigned idle = 0;
+
+	for (;;) {
+		int finishing = ck_pr_load_int(&w->finish);
+		uint32_t total = 0;
+
+		for (unsigned i = 0; i < w->nrings; i++) {
+			uint32_t n = rec_ring_dequeue_burst(w->rings[i], recs, 64);
+			for (uint32_t j = 0; j < n; j++) {
+				if (recs[j].type == OUT_REC_FLOW)
+					note_flow(w, &recs[j].u.flow);
+				if (w->f && (recs[j].type != OUT_REC_FLOW || w->cfg.flows))
+					write_line(w, eve_format_record(&recs[j], w->cfg.community_id_seed));
+			}
+			total += n;
+		}
+		if (next_stats && now_ns(CLOCK_MONOTONIC) >= next_stats) {
+			write_stats(w);
+			if (w->f)
+				fflush(w->f);
+			next_stats += w->cfg.stats_interval_ns;
+		}
+		if (total) {
+			idle = 0;
+			continue;
+		}
+		if (finishing)
+			break;   /* producers were done before this empty pass */
+		if (++idle < 64) {
+			sched_yield();
+		} else {
+			struct timespec ts = { 0, 200000 };
+			nanosleep(&ts, NULL);
+			if (w->f && idle == 64)
+				fflush(w->f);
+		}
+	}
+	write_stats(w);
+	if (w->f)
+		fflush(w->f);
+	return NULL;
+}
+
+int eve_writer_create(struct eve_writer **out, const struct eve_cfg *cfg, struct rec_ring **rings,
+		      unsigned nrings, struct ctr_block *ctr, eve_collect_fn collect,
+		      void *collect_arg, char *err, size_t errlen)
+{
+	struct eve_writer *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->cfg = *cfg;
+	w->rings = rings;
+	w->nrings = nrings;
+	w->ctr = ctr;
+	w->collect = collect;
+	w->collect_arg = collect_arg;
+	w->start_wall_ns = now_ns(CLOCK_REALTIME);
+	if (cfg->path) {
+		w->f = fopen(cfg->path, "a");
+		if (!w->f) {
+			snprintf(err, errlen, "%s: cannot open for writing: %s", cfg->path, strerror(errno));
+			free(w);
+			return -errno;
+		}
+		setvbuf(w->f, NULL, _IOFBF, 1 << 20);
+	}
+	*out = w;
+	return 0;
+}
+
+int eve_writer_start(struct eve_writer *w)
+{
+	int rc = pthread_create(&w->thr, NULL, eve_thread, w);
+
+	if (rc)
+		return -rc;
+	w->started = true;
+	return 0;
+}
+
+void eve_writer_finish(struct eve_writer *w)
+{
+	if (!w->started)
+		return;
+	ck_pr_store_int(&w->finish, 1);
+	pthread_join(w->thr, NULL);
+	w->started = false;
+}
+
+void eve_writer_summary(const struct eve_writer *w, struct eve_summary *s)
+{
+	*s = w->sum;
+}
+
+void eve_writer_destroy(struct eve_writer *w)
+{
+	if (!w)
+		return;
+	eve_writer_finish(w);
+	if (w->f)
+		fclose(w->f);
+	free(w);
+}

@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ck_pr.h>
+
+#include "ring.h"
+#include "vlog.h"
+
+/* A packet handed from the dispatcher to a worker: its bytes live in the
+ * worker's arena at [off, off+len); vend is the arena's virtual end after
+ * it, which the worker publishes once done so the space can be reused. */
+struct io_desc {
+	uint64_t vend;
+	uint64_t ts_ns;
+	uint32_t off;
+	uint32_t len;
+};
+
+RING_DEFINE(desc, io_desc)
+
+#define EXPIRE_EVERY 16      /* bursts between idle-flow sweeps */
+#define EXPIRE_BUDGET 128    /* flows ended per sweep at most */
+
+struct pipeline;
+
+/* One worker: everything it touches per packet, owned by its thread. */
+struct wrk {
+	struct ctr_block ctr;
+	struct pipeline *pl;
+	struct flow_table *ft;
+	struct pkt_decode_opts dopts;
+	struct desc_ring in;
+	struct rec_ring out;
+	uint8_t *arena;
+	uint64_t arena_size;
+	uint64_t now_ns;            /* latest packet time seen */
+	uint64_t first_ns;
+	uint16_t id;
+	bool offline;
+	pthread_t thr;
+	bool started;
+	alignas(64) uint64_t arena_tail;   /* worker writes, dispatcher reads */
+	alignas(64) int input_done;        /* dispatcher writes, worker reads */
+	int done;
+};
+
+struct pipeline {
+	const struct pipeline_cfg *cfg;
+	struct io_source *src;
+	struct wrk *w;
+	uint16_t nw;
+	bool direct;
+	struct ctr_block *rd_ctr;          /* dispatcher's counters */
+	struct ctr_block *out_ctr;         /* output thread's counters */
+	struct eve_writer *eve;
+	struct rec_ring **rings;
+	pthread_barrier_t end_barrier;
+	uint64_t end_ns;                   /* last packet time of the whole input */
+	uint64_t memuse;
+	uint64_t prog_last_ns, prog_last_pkts, prog_start_ns;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Idle waiting that leaves the core to others on a small machine. */
+static void backoff(unsigned *n)
+{
+	if (++*n < 32) {
+		ck_pr_stall();
+	} else if (*n < 256) {
+		sched_yield();
+	} else {
+		struct timespec ts = { 0, 50000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void wrk_push(struct wrk *w, const struct out_rec *r)
+{
+	unsigned spins = 0;
+
+	if (rec_ring_enqueue_burst(&w->out, r, 1)) {
+		ctr_inc(&w->ctr, CTR_OUT_RECORDS);
+		return;
+	}
+	if (!w->offline) {
+		ctr_inc(&w->ctr, CTR_OUT_RING_DROP);
+		return;
+	}
+	ctr_inc(&w->ctr, CTR_OUT_RING_WAIT);
+	while (!rec_ring_enqueue_burst(&w->out, r, 1))
+		backoff(&spins);
+	ctr_inc(&w->ctr, CTR_OUT_RECORDS);
+}
+
+/* Flow table callback: an ended flow record becomes an output record. */
+static void wrk_emit(void *arg, const struct flow *f, enum flow_end_reason r)
+{
+	struct wrk *w = arg;
+	struct out_rec rec;
+	struct out_flow *o = &rec.u.flow;
+	int c = f->client_lo ? 0 : 1;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.version = OUT_REC_VERSION;
+	rec.type = OUT_REC_FLOW;
+	rec.worker = w->id;
+	memcpy(o->src, f->key.addr[c], 16);
+	memcpy(o->dst, f->key.addr[!c], 16);
+	o->sport = f->key.port[c];
+	o->dport = f->key.port[!c];
+	o->proto = f->key.proto;
+	o->ipver = f->key.ipver;
+	o->vlan = f->key.vlan;
+	o->tunnel_id = f->key.tunnel_id;
+	o->state = f->state;
+	o->tcp_state = f->tcp_state;
+	o->tcp_flags_ts = f->tcp_flags[0];
+	o->tcp_flags_tc = f->tcp_flags[1];
+	o->reason = (uint8_t)r;
+	o->icmp_type = f->icmp_type;
+	o->icmp_code = f->icmp_code;
+	o->pkts_ts = f->pkts[0];
+	o->pkts_tc = f->pkts[1];
+	o->bytes_ts = f->bytes[0];
+	o->bytes_tc = f->bytes[1];
+	o->first_ns = f->first_ns;
+	o->last_ns = f->last_ns;
+	o->flow_id = flow_id(f);
+	wrk_push(w, &rec);
+}
+
+/* The per-packet path: decode, account to a flow. */
+static inline void wrk_packet(struct wrk *w, const uint8_t *data, uint32_t len, uint64_t ts)
+{
+	struct pkt p;
+	int toserver;
+
+	if (ts > w->now_ns)
+		w->now_ns = ts;
+	if (!w->first_ns || ts < w->first_ns)
+		w->first_ns = ts;
+	if (!pkt_decode(&p, data, len, ts, &w->dopts, &w->ctr))
+		return;
+	flow_table_update(w->ft, &p, &toserver);
+}
+
+static void wrk_finish(struct wrk *w, uint64_t end_ns)
+{
+	flow_table_flush(w->ft, end_ns);
+	ck_pr_store_int(&w->done, 1);
+}
+
+/* Direct mode: poll our own queue of the source. */
+static void *wrk_direct_main(void *arg)
+{
+	struct wrk *w = arg;
+	struct pipeline *pl = w->pl;
+	struct io_pkt pk[IO_BURST];
+	unsigned idle = 0, iter = 0;
+
+	io_thread_init(pl->src);
+	for (;;) {
+		uint16_t n = io_rx_burst(pl->src, w->id, pk, IO_BURST);
+		if (!n) {
+			if (io_eof(pl->src, w->id))
+				break;
+			backoff(&idle);
+			continue;
+		}
+		idle = 0;
+		for (uint16_t i = 0; i < n; i++) {
+			ctr_inc(&w->ctr, CTR_CAP_PKTS);
+			ctr_add(&w->ctr, CTR_CAP_BYTES, pk[i].len);
+			wrk_packet(w, pk[i].data, pk[i].len, pk[i].ts_ns);
+		}
+		io_release(pl->src, w->id, pk, n);
+		if (++iter % EXPIRE_EVERY == 0)
+			flow_table_expire(w->ft, w->now_ns, EXPIRE_BUDGET);
+	}
+	/* every worker has seen its last packet: agree on the end of input */
+	pthread_barrier_wait(&pl->end_barrier);
+	uint64_t end = 0;
+	for (uint16_t i = 0; i < pl->nw; i++)
+		if (pl->w[i].now_ns > end)
+			end = pl->w[i].now_ns;
+	wrk_finish(w, end);
+	io_thread_fini(pl->src);
+	return NULL;
+}
+
+/* Dispatch mode: take packets from our ring. */
+static void *wrk_ring_main(void *arg)
+{
+	struct wrk *w = arg;
+	struct io_desc d[IO_BURST];
+	unsigned idle = 0, iter = 0;
+
+	for (;;) {
+		uint32_t n = desc_ring_dequeue_burst(&w->in, d, IO_BURST);
+		if (!n) {
+			if (ck_pr_load_int(&w->input_done)) {
+				ck_pr_fence_load();
+				n = desc_ring_dequeue_burst(&w->in, d, IO_BURST);
+				if (!n)
+					break;
+			} else {
+				backoff(&idle);
+				continue;
+			}
+		}
+		idle = 0;
+		for (uint32_t i = 0; i < n; i++)
+			wrk_packet(w, w->arena + d[i].off, d[i].len, d[i].ts_ns);
+		ck_pr_fence_release();
+		ck_pr_store_64(&w->arena_tail, d[n - 1].vend);
+		if (++iter % EXPIRE_EVERY == 0)
+			flow_table_expire(w->ft, w->now_ns, EXPIRE_BUDGET);
+	}
+	wrk_finish(w, ck_pr_load_64(&w->pl->end_ns));
+	return NULL;
+}
+
+static uint64_t total_pkts(struct pipeline *pl)
+{
+	uint64_t n = ctr_read(pl->rd_ctr, CTR_CAP_PKTS);
+
+	for (uint16_t i = 0; i < pl->nw; i++)
+		n += ctr_read(&pl->w[i].ctr, CTR_CAP_PKTS);
+	return n;
+}
+
+static void progress(struct pipeline *pl, bool final)
+{
+	uint64_t now = mono_ns();
+
+	if (!pl->cfg->progress || (!final && now - pl->prog_last_ns < 500000000ULL))
+		return;
+	uint64_t pk = total_pkts(pl);
+	double dt = (double)(now - pl->prog_last_ns) / 1e9;
+	double rate = dt > 0 ? (double)(pk - pl->prog_last_pkts) / dt : 0;
+	struct io_progress ip;
+	char pct[32] = "";
+
+	if (final) {
+		dt = (double)(now - pl->prog_start_ns) / 1e9;
+		rate = dt > 0 ? (double)pk / dt : 0;
+	}
+	io_progress(pl->src, &ip);
+	if (ip.total)
+		snprintf(pct, sizeof(pct), "  %5.1f%% of file", final ? 100.0 : 100.0 * (double)ip.done / (double)ip.total);
+	fprintf(stderr, "\r  %12llu packets  %8.3f Mpps%s   %s", (unsigned long long)pk, rate / 1e6, pct,
+		final ? "\n" : "");
+	fflush(stderr);
+	pl->prog_last_ns = now;
+	pl->prog_last_pkts = pk;
+}
+
+/* Hand a worker its pending descriptors; waits (offline) or drops (live). */
+static void dispatch_flush(struct pipeline *pl, struct wrk *w, struct io_desc *pend, uint32_t *np)
+{
+	uint32_t done = 0;
+	unsigned spins = 0;
+	bool waited = false;
+
+	while (done < *np) {
+		done += desc_ring_enqueue_burst(&w->in, pend + done, *np - done);
+		if (done == *np)
+			break;
+		if (pl->src->live) {
+			ctr_add(pl->rd_ctr, CTR_CAP_DISPATCH_DROP, *np - done);
+			break;
+		}
+		if (!waited) {
+			ctr_inc(pl->rd_ctr, CTR_CAP_DISPATCH_WAIT);
+			waited = true;
+		}
+		backoff(&spins);
+	}
+	*np = 0;
+}
+
+static void dispatch_run(struct pipeline *pl)
+{
+	const uint16_t nw = pl->nw;
+	struct io_pkt pk[IO_BURST];
+	struct io_desc (*pend)[IO_BURST] = calloc(nw, sizeof(*pend));
+	uint32_t *npend = calloc(nw, sizeof(*npend));
+	uint64_t *head = calloc(nw, sizeof(*head));
+	struct pkt_decode_opts qo = { .linktype = pl->src->linktype, .verify_csum = false };
+	uint64_t last_ts = 0;
+	unsigned idle = 0;
+
+	if (!pend || !npend || !head) {
+		vlog_err("dispatcher: out of memory");
+		goto out;
+	}
+	io_thread_init(pl->src);
+	for (;;) {
+		progress(pl, false);
+		uint16_t n = io_rx_burst(pl->src, 0, pk, IO_BURST);
+		if (!n) {
+			if (io_eof(pl->src, 0))
+				break;
+			backoff(&idle);
+			continue;
+		}
+		idle = 0;
+		for (uint16_t i = 0; i < n; i++) {
+			struct pkt p;
+			uint32_t h = 0;
+
+			ctr_inc(pl->rd_ctr, CTR_CAP_PKTS);
+			ctr_add(pl->rd_ctr, CTR_CAP_BYTES, pk[i].len);
+			if (pk[i].ts_ns > last_ts)
+				last_ts = pk[i].ts_ns;
+			/* malformed and non-IP frames hash to 0: some worker counts them */
+			if (pkt_decode(&p, pk[i].data, pk[i].len, pk[i].ts_ns, &qo, NULL))
+				h = pkt_hash_ippair(&p, pl->cfg->dispatch_seed);
+			uint16_t wi = (uint16_t)(((uint64_t)h * nw) >> 32);
+			struct wrk *w = &pl->w[wi];
+
+			/* room in the worker's arena, contiguous */
+			uint64_t len = pk[i].len, pos = head[wi] % w->arena_size;
+			uint64_t pad = pos + len > w->arena_size ? w->arena_size - pos : 0;
+			unsigned spins = 0;
+			bool drop = false, waited = false;
+			while (head[wi] + pad + len - ck_pr_load_64(&w->arena_tail) > w->arena_size) {
+				if (npend[wi]) {
+					dispatch_flush(pl, w, pend[wi], &npend[wi]);
+					continue;
+				}
+				if (pl->src->live) {
+					drop = true;
+					break;
+				}
+				if (!waited) {
+					ctr_inc(pl->rd_ctr, CTR_CAP_DISPATCH_WAIT);
+					waited = true;
+				}
+				backoff(&spins);
+			}
+			if (drop) {
+				ctr_inc(pl->rd_ctr, CTR_CAP_DISPATCH_DROP);
+				continue;
+			}
+			ck_pr_fence_acquire();
+			uint64_t at = (head[wi] + pad) % w->arena_size;
+			memcpy(w->arena + at, pk[i].data, len);
+			head[wi] += pad + len;
+			pend[wi][npend[wi]++] = (struct io_desc){
+				.vend = head[wi], .ts_ns = pk[i].ts_ns, .off = (uint32_t)at, .len = (uint32_t)len,
+			};
+			if (npend[wi] == IO_BURST)
+				dispatch_flush(pl, w, pend[wi], &npend[wi]);
+		}
+		io_release(pl->src, 0, pk, n);
+		for (uint16_t wi = 0; wi < nw; wi++)
+			if (npend[wi])
+				dispatch_flush(pl, &pl->w[wi], pend[wi], &npend[wi]);
+	}
+	io_thread_fini(pl->src);
+out:
+	ck_pr_store_64(&pl->end_ns, last_ts);
+	ck_pr_fence_store();
+	for (uint16_t wi = 0; wi < nw; wi++)
+		ck_pr_store_int(&pl->w[wi].input_done, 1);
+	free(pend);
+	free(npend);
+	free(head);
+}
+
+/* Output thread callback: the sum of every thread's counters. */
+static void collect(void *arg, struct ctr_block *sum, uint64_t *memuse)
+{
+	struct pipeline *pl = arg;
+
+	ctr_accumulate(sum, pl->rd_ctr);
+	ctr_accumulate(sum, pl->out_ctr);
+	for (uint16_t i = 0; i < pl->nw; i++)
+		ctr_accumulate(sum, &pl->w[i].ctr);
+	sum->v[CTR_CAP_KERNEL_DROP] += io_drops(pl->src);
+	*memuse = pl->memuse;
+}
+
+static void pipeline_free(struct pipeline *pl)
+{
+	if (pl->w) {
+		for (uint16_t i = 0; i < pl->nw; i++) {
+			flow_table_destroy(pl->w[i].ft);
+			desc_ring_fini(&pl->w[i].in);
+			rec_ring_fini(&pl->w[i].out);
+			free(pl->w[i].arena);
+		}
+	}
+	eve_writer_destroy(pl->eve);
+	free(pl->w);
+	free(pl->rings);
+	free(pl->rd_ctr);
+	free(pl->out_ctr);
+}
+
+int pipeline_run(struct io_source *src, const struct pipeline_cfg *cfg,
+		 struct pipeline_result *res, char *err, size_t errlen)
+{
+	struct pipeline pl;
+	uint64_t t0 = mono_ns();
+	int rc = 0;
+
+	memset(&pl, 0, sizeof(pl));
+	memset(res, 0, sizeof(*res));
+	pl.cfg = cfg;
+	pl.src = src;
+	pl.nw = cfg->workers ? cfg->workers : 1;
+	pl.direct = src->nb_queues == pl.nw;
+	if (!pl.direct && src->nb_queues != 1) {
+		snprintf(err, errlen, "source has %u queues for %u workers", src->nb_queues, pl.nw);
+		return -EINVAL;
+	}
+	pl.w = aligned_alloc(64, sizeof(struct wrk) * pl.nw);
+	pl.rings = calloc(pl.nw, sizeof(*pl.rings));
+	pl.rd_ctr = aligned_alloc(64, sizeof(struct ctr_block));
+	pl.out_ctr = aligned_alloc(64, sizeof(struct ctr_block));
+	if (!pl.w || !pl.rings || !pl.rd_ctr || !pl.out_ctr) {
+		free(pl.w);
+		pl.w = NULL;
+		rc = -ENOMEM;
+		goto fail_msg;
+	}
+	memset(pl.w, 0, sizeof(struct wrk) * pl.nw);
+	memset(pl.rd_ctr, 0, sizeof(*pl.rd_ctr));
+	memset(pl.out_ctr, 0, sizeof(*pl.out_ctr));
+
+	for (uint16_t i = 0; i < pl.nw; i++) {
+		struct wrk *w = &pl.w[i];
+		w->pl = &pl;
+		w->id = i;
+		w->offline = !src->live;
+		w->dopts.linktype = src->linktype;
+		w->dopts.verify_csum = cfg->verify_csum;
+		w->arena_size = cfg->arena_bytes;
+		rc = flow_table_create(&w->ft, &cfg->flow, &w->ctr, wrk_emit, w);
+		if (rc)
+			goto fail_msg;
+		pl.memuse += flow_table_memory(w->ft);
+		rc = rec_ring_init(&w->out, cfg->out_ring);
+		if (rc)
+			goto fail_msg;
+		pl.rings[i] = &w->out;
+		if (!pl.direct) {
+			rc = desc_ring_init(&w->in, cfg->in_ring);
+			if (rc)
+				goto fail_msg;
+			w->arena = malloc(w->arena_size);
+			if (!w->arena) {
+				rc = -ENOMEM;
+				goto fail_msg;
+			}
+		}
+	}
+	rc = eve_writer_create(&pl.eve, &cfg->eve, pl.rings, pl.nw, pl.out_ctr, collect, &pl, err, errlen);
+	if (rc)
+		goto fail;
+	rc = eve_writer_start(pl.eve);
+	if (rc)
+		goto fail_msg;
+	pthread_barrier_init(&pl.end_barrier, NULL, pl.nw);
+	pl.prog_start_ns = pl.prog_last_ns = mono_ns();
+
+	for (uint16_t i = 0; i < pl.nw; i++) {
+		rc = -pthread_create(&pl.w[i].thr, NULL, pl.direct ? wrk_direct_main : wrk_ring_main, &pl.w[i]);
+		if (rc) {
+			/* cannot run with fewer workers than the barrier expects */
+			vlog_err("cannot start worker %u: %s", i, strerror(-rc));
+			abort();
+		}
+		pl.w[i].started = true;
+	}
+	if (pl.direct) {
+		for (;;) {
+			bool all = true;
+			for (uint16_t i = 0; i < pl.nw; i++)
+				all = all && ck_pr_load_int(&pl.w[i].done);
+			if (all)
+				break;
+			progress(&pl, false);
+			struct timespec ts = { 0, 20000000 };
+			nanosleep(&ts, NULL);
+		}
+	} else {
+		dispatch_run(&pl);
+	}
+	for (uint16_t i = 0; i < pl.nw; i++)
+		pthread_join(pl.w[i].thr, NULL);
+	progress(&pl, true);
+	eve_writer_finish(pl.eve);
+	pthread_barrier_destroy(&pl.end_barrier);
+
+	res->wall_s = (double)(mono_ns() - t0) / 1e9;
+	res->direct = pl.direct;
+	res->workers = pl.nw;
+	res->flow_memuse = pl.memuse;
+	res->flow_capacity = (uint64_t)cfg->flow.max_flows * pl.nw;
+	collect(&pl, &res->total, &res->flow_memuse);
+	for (uint16_t i = 0; i < pl.nw; i++) {
+		if (pl.w[i].first_ns && (!res->first_ns || pl.w[i].first_ns < res->first_ns))
+			res->first_ns = pl.w[i].first_ns;
+		if (pl.w[i].now_ns > res->last_ns)
+			res->last_ns = pl.w[i].now_ns;
+	}
+	eve_writer_summary(pl.eve, &res->eve);
+	pipeline_free(&pl);
+	return 0;
+fail_msg:
+	snprintf(err, errlen, "pipeline set-up failed: %s", strerror(-rc));
+fail:
+	pipeline_free(&pl);
+	return rc;
+}
