@@ -38,6 +38,7 @@
 	X(ICMPV4,            "decoder.icmpv4",         "ICMPv4 messages") \
 	X(ICMPV6,            "decoder.icmpv6",         "ICMPv6 messages") \
 	X(OTHER_L4,          "decoder.other_l4",       "IP packets with another transport protocol") \
+	X(MPLS,              "decoder.mpls",           "MPLS-labelled packets") \
 	X(VXLAN,             "decoder.vxlan",          "VXLAN-encapsulated packets decapsulated") \
 	X(GRE,               "decoder.gre",            "GRE-encapsulated packets decapsulated") \
 	X(ERSPAN,            "decoder.erspan",         "ERSPAN-encapsulated packets decapsulated") \
@@ -50,6 +51,8 @@
 	X(EV_LINK_UNSUP,     "decoder.event.link.unsupported",       "link type not supported") \
 	X(EV_VLAN_TRUNC,     "decoder.event.vlan.trunc_pkt",         "frame ends inside a VLAN tag") \
 	X(EV_VLAN_TOO_MANY,  "decoder.event.vlan.too_many_layers",   "more than 2 VLAN tags") \
+	X(EV_MPLS_TRUNC,     "decoder.event.mpls.trunc_pkt",         "frame ends inside the MPLS label stack or pseudowire header") \
+	X(EV_MPLS_LABELS,    "decoder.event.mpls.too_many_labels",   "more MPLS labels than supported") \
 	X(EV_IPV4_TRUNC,     "decoder.event.ipv4.trunc_pkt",         "packet shorter than the IPv4 header or total length") \
 	X(EV_IPV4_HLEN,      "decoder.event.ipv4.hlen_too_small",    "IPv4 header length below 20") \
 	X(EV_IPV4_IPLEN,     "decoder.event.ipv4.iplen_smaller_than_hlen", "IPv4 total length below header length") \

@@ -15,6 +15,9 @@
 #define ETH_P_TEB 0x6558      /* transparent Ethernet bridging in GRE */
 #define ETH_P_ERSPAN2 0x88be  /* ERSPAN type I/II */
 #define ETH_P_ERSPAN3 0x22eb
+#define ETH_P_MPLS_UC 0x8847
+#define ETH_P_MPLS_MC 0x8848
+#define MPLS_MAX_LABELS 16
 
 #define IPP_HOPOPTS 0
 #define IPP_ICMP 1
@@ -475,6 +478,48 @@ static bool decode_l3(struct dctx *d, uint16_t et, const uint8_t *b, uint32_t n)
 	}
 }
 
+static bool decode_eth(struct dctx *d, const uint8_t *b, uint32_t n, bool outer);
+
+/*
+ * MPLS: labels up to the bottom-of-stack bit, then IPv4/IPv6 by the version
+ * nibble, or a pseudowire control word (first nibble 0) and an Ethernet
+ * frame.  A pseudowire is a transport, not a tunnel we key flows by: its
+ * VLAN tags count as the frame's own (as Wireshark shows them).
+ */
+static bool decode_mpls(struct dctx *d, const uint8_t *b, uint32_t n, bool outer)
+{
+	cnt(d, CTR_MPLS);
+	for (int i = 0;; i++) {
+		if (i >= MPLS_MAX_LABELS)
+			return bad(d, CTR_EV_MPLS_LABELS);
+		if (n < 4)
+			return bad(d, CTR_EV_MPLS_TRUNC);
+		bool bos = b[2] & 0x01;
+		b += 4;
+		n -= 4;
+		if (bos)
+			break;
+	}
+	if (n < 1)
+		return bad(d, CTR_EV_MPLS_TRUNC);
+	switch (b[0] >> 4) {
+	case 4:
+		return decode_ipv4(d, b, n);
+	case 6:
+		return decode_ipv6(d, b, n);
+	case 0:
+		if (n < 4 + 14)
+			return bad(d, CTR_EV_MPLS_TRUNC);
+		if (++d->layers > PKT_MAX_LAYERS)
+			return bad(d, CTR_EV_TOO_MANY_LAYERS);
+		return decode_eth(d, b + 4, n - 4, outer);
+	default:
+		d->p->flags |= PKT_F_NON_IP;
+		cnt(d, CTR_NON_IP);
+		return false;
+	}
+}
+
 static bool decode_eth(struct dctx *d, const uint8_t *b, uint32_t n, bool outer)
 {
 	struct pkt *p = d->p;
@@ -491,7 +536,7 @@ static bool decode_eth(struct dctx *d, const uint8_t *b, uint32_t n, bool outer)
 			return bad(d, CTR_EV_VLAN_TRUNC);
 		if (++tags > 2)
 			return bad(d, CTR_EV_VLAN_TOO_MANY);
-		if (outer)
+		if (outer && p->vlan_n < 2)
 			p->vlan[p->vlan_n++] = rd16(b) & 0x0fff;
 		et = rd16(b + 2);
 		b += 4;
@@ -499,6 +544,8 @@ static bool decode_eth(struct dctx *d, const uint8_t *b, uint32_t n, bool outer)
 	}
 	if (tags)
 		cnt(d, tags == 2 ? CTR_VLAN_QINQ : CTR_VLAN);
+	if (et == ETH_P_MPLS_UC || et == ETH_P_MPLS_MC)
+		return decode_mpls(d, b, n, outer);
 	return decode_l3(d, et, b, n);
 }
 
