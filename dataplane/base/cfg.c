@@ -350,7 +350,7 @@ static int parse_scaled(const char *s, const struct cfg_unit *units, uint64_t *o
 		p++;
 	if (p > s && p[-1] == ' ' && *p == '\0')
 		return -EINVAL;   /* trailing blanks */
-	for (const struct cfg_unit *u = units; u && u->name; u++) {
+	for (const struct cfg_unit *u = units; u->name; u++) {
 		if (strcasecmp(p, u->name) != 0)
 			continue;
 		if (big || n > UINT64_MAX / u->mul)
@@ -684,7 +684,6 @@ static int schema_init(struct cfg *c, char *err, size_t errlen)
 		c->wild[c->nwild].parent = cfg_strndup(k->name, strlen(k->name) - 2);
 		if (!c->wild[c->nwild].parent)
 			goto nomem;
-		c->wild[c->nwild].len = strlen(k->name) - 2;
 		c->wild[c->nwild++].k = k;
 	}
 	if (c->nkeys > 1)

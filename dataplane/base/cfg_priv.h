@@ -21,8 +21,7 @@ struct cfg_val {
 
 /* A ".*" schema entry, by its parent ("vars.address-groups"). */
 struct cfg_wild {
-	char *parent;               /* own copy, NUL-terminated */
-	size_t len;
+	char *parent;               /* own copy */
 	const struct cfg_key *k;
 };
 

@@ -204,7 +204,7 @@ static int seq_item(struct cfg_parse *p, struct cfg_frame *f, const yaml_event_t
 	const char *s = (const char *)ev->data.scalar.value;
 	size_t len = ev->data.scalar.length;
 
-	if (is_null_scalar(ev))
+	if (len == 0 || is_null_scalar(ev))
 		return perr(p, LINE(ev->start_mark), COL(ev->start_mark), "empty item in sequence");
 	if (memchr(s, '\0', len))
 		return perr(p, LINE(ev->start_mark), COL(ev->start_mark), "NUL byte in value");

@@ -28,7 +28,7 @@
 		struct tag *buf;                                                                 \
 		uint32_t cap;                                                              \
 	};                                                                                 \
-	static inline int name##_ring_init(struct name##_ring *q, uint32_t cap)            \
+	static inline __attribute__((unused)) int name##_ring_init(struct name##_ring *q, uint32_t cap)            \
 	{                                                                                  \
 		if (cap < 4 || (cap & (cap - 1)))                                          \
 			return -EINVAL;                                                    \
@@ -39,12 +39,12 @@
 		ck_ring_init(&q->r, cap);                                                  \
 		return 0;                                                                  \
 	}                                                                                  \
-	static inline void name##_ring_fini(struct name##_ring *q)                         \
+	static inline __attribute__((unused)) void name##_ring_fini(struct name##_ring *q)                         \
 	{                                                                                  \
 		free(q->buf);                                                              \
 		q->buf = NULL;                                                             \
 	}                                                                                  \
-	static inline uint32_t name##_ring_enqueue_burst(struct name##_ring *q,            \
+	static inline __attribute__((unused)) uint32_t name##_ring_enqueue_burst(struct name##_ring *q,            \
 							 const struct tag *v, uint32_t n)        \
 	{                                                                                  \
 		uint32_t i;                                                                \
@@ -53,7 +53,7 @@
 				break;                                                     \
 		return i;                                                                  \
 	}                                                                                  \
-	static inline uint32_t name##_ring_dequeue_burst(struct name##_ring *q, struct tag *v,   \
+	static inline __attribute__((unused)) uint32_t name##_ring_dequeue_burst(struct name##_ring *q, struct tag *v,   \
 							 uint32_t n)                       \
 	{                                                                                  \
 		uint32_t i;                                                                \
@@ -62,7 +62,7 @@
 				break;                                                     \
 		return i;                                                                  \
 	}                                                                                  \
-	static inline uint32_t name##_ring_count(struct name##_ring *q)                    \
+	static inline __attribute__((unused)) uint32_t name##_ring_count(struct name##_ring *q)                    \
 	{                                                                                  \
 		return ck_ring_size(&q->r);                                                \
 	}

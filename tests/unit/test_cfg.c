@@ -232,6 +232,11 @@ static void test_defaults(void)
 		CHECK(cfg_is_set(c, "outputs.eve.prefix"));
 	}
 	cfg_destroy(c);
+	/* CRLF line ends, UTF-8 byte order mark */
+	c = load(__LINE__, "\xef\xbb\xbf" "flow:\r\n  max-flows: 4096\r\n  timeout: 1m\r\n");
+	CHECK(c && cfg_get_u64(c, "flow.max-flows") == 4096);
+	CHECK(c && strcmp(cfg_origin(c, "flow.timeout"), "t.yaml:3:12") == 0);
+	cfg_destroy(c);
 	/* dotted keys in the file are the same keys */
 	c = load(__LINE__, "flow.max-flows: 4096\n");
 	CHECK(c && cfg_get_u64(c, "flow.max-flows") == 4096);
@@ -411,6 +416,7 @@ static void test_structure_errors(void)
 		"t.yaml:3:7: sequences of mappings are not supported");
 	REFUSED("capture:\n  interfaces: [[eth0]]\n", "t.yaml:2:16: nested sequences are not supported");
 	REFUSED("capture:\n  interfaces:\n    - eth0\n    -\n    - eth1\n", "t.yaml:4:6: empty item in sequence");
+	REFUSED("capture:\n  interfaces: [eth0, \"\"]\n", "t.yaml:2:22: empty item in sequence");
 	REFUSED("- a\n- b\n", "t.yaml:1:1: the top level must be a mapping");
 	REFUSED("hello\n", "t.yaml:1:1: the top level must be a mapping");
 	REFUSED("flow:\n  max-flows: 2000\n---\nflow: {}\n", "t.yaml:3:1: only one YAML document is allowed");
@@ -497,6 +503,37 @@ static void test_limits_and_files(void)
 		unlink(path);
 	}
 	free(buf);
+
+	/* too many keys, too many list items */
+	{
+		size_t cap = 32 + 65537 * 16, n;
+		char *y = malloc(cap);
+
+		if (y) {
+			n = (size_t)snprintf(y, cap, "vars:\n  port-groups:\n");
+			for (unsigned i = 0; i < 65534; i++)   /* + vars, port-groups */
+				n += (size_t)snprintf(y + n, cap - n, "    P%u: x\n", i);
+			CHECK(cfg_create_from_buffer(&c, schema, NKEYS, "t.yaml", y, n, err, sizeof(err)) == 0);
+			cfg_destroy(c);
+			n += (size_t)snprintf(y + n, cap - n, "    P65534: x\n");
+			CHECK(cfg_create_from_buffer(&c, schema, NKEYS, "t.yaml", y, n, err, sizeof(err)) == -EINVAL);
+			CHECK_STR(err, "t.yaml:65537:5: too many keys (more than 65536)");
+			free(y);
+		}
+		cap = 32 + 2 * (CFG_MAX_ITEMS + 1);
+		y = malloc(cap);
+		if (y) {
+			n = (size_t)snprintf(y, cap, "capture:\n  interfaces: [");
+			for (unsigned i = 0; i <= CFG_MAX_ITEMS; i++) {
+				y[n++] = 'a';
+				y[n++] = ',';
+			}
+			y[n - 1] = ']';
+			CHECK(cfg_create_from_buffer(&c, schema, NKEYS, "t.yaml", y, n, err, sizeof(err)) == -EINVAL);
+			CHECK_STR(err, "t.yaml:2:524304: too many list items (more than 262144)");
+			free(y);
+		}
+	}
 
 	/* no error buffer at all */
 	rc = cfg_create_from_buffer(&c, schema, NKEYS, NULL, "zzz: 1", 6, NULL, 0);
