@@ -305,10 +305,13 @@ static int on_start(struct cfg_parse *p, const yaml_event_t *ev, bool is_seq)
 }
 
 /* Mapping or sequence end. */
-static int on_end(struct cfg_parse *p)
+static int on_end(struct cfg_parse *p, const yaml_event_t *ev)
 {
-	struct cfg_frame *f = &p->frames[p->depth - 1];
+	struct cfg_frame *f;
 
+	if (p->depth == 0)   /* libyaml balances events; never trust it blindly */
+		return perr(p, LINE(ev->start_mark), COL(ev->start_mark), "unbalanced YAML events");
+	f = &p->frames[p->depth - 1];
 	if (!f->is_seq && f->nkeys == 0 && p->depth > 1) {
 		/* "section: {}": like a null value */
 		struct cfg_raw *r = add_raw(p, &p->frames[p->depth - 2], f->line, f->col);
@@ -342,7 +345,7 @@ static int on_event(struct cfg_parse *p, const yaml_event_t *ev)
 		return on_start(p, ev, false);
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
-		return on_end(p);
+		return on_end(p, ev);
 	default:
 		return 0;
 	}

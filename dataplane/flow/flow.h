@@ -47,6 +47,15 @@ struct flow_key {
 
 #define FLOW_NIL UINT32_MAX
 
+/* struct flow.fl: facts about the whole flow, not one record of it. */
+enum {
+	FLOW_F_CLIENT_LO = 1u << 0,   /* the client is key.addr[0] */
+	FLOW_F_SEEN_TS = 1u << 1,     /* a packet to the server was seen */
+	FLOW_F_SEEN_TC = 1u << 2,     /* a packet to the client was seen */
+	FLOW_F_FIN_TS = 1u << 3,      /* the client sent FIN */
+	FLOW_F_FIN_TC = 1u << 4,      /* the server sent FIN */
+};
+
 struct flow {
 	struct flow_key key;
 	uint32_t hash;
@@ -56,10 +65,10 @@ struct flow {
 	uint64_t bytes[2];
 	uint64_t first_ns, last_ns;   /* this record's first/last packet */
 	uint64_t created_ns;      /* first packet of the flow: names the flow */
-	uint8_t client_lo;        /* 1 if the client is key.addr[0] */
+	uint8_t fl;               /* FLOW_F_*: survive active-timeout cuts */
 	uint8_t state;            /* enum flow_st */
 	uint8_t tcp_state;        /* enum flow_tcp_state */
-	uint8_t tcp_flags[2];     /* flags seen [to server, to client] */
+	uint8_t tcp_flags[2];     /* flags seen in this record [to server, to client] */
 	uint8_t cls;              /* LRU class = pg * FLOW_ST__N + state; 0xff when free */
 	uint8_t icmp_type, icmp_code;   /* of the first packet (ICMP flows) */
 };

@@ -326,8 +326,10 @@ static void tcp_track(struct flow *f, int ts, uint8_t fl)
 	default:
 		break;
 	}
+	if (fl & TCP_FIN)
+		f->fl |= ts ? FLOW_F_FIN_TS : FLOW_F_FIN_TC;
 	if (*s >= FLOW_TCP_ESTABLISHED && *s < FLOW_TCP_CLOSED) {
-		bool fin_ts = f->tcp_flags[0] & TCP_FIN, fin_tc = f->tcp_flags[1] & TCP_FIN;
+		bool fin_ts = f->fl & FLOW_F_FIN_TS, fin_tc = f->fl & FLOW_F_FIN_TC;
 		if (fin_ts && fin_tc) {
 			/* the ACK after both FINs closes the connection */
 			if (*s == FLOW_TCP_CLOSING && (fl & TCP_ACK) && !(fl & TCP_FIN))
@@ -347,7 +349,9 @@ static uint8_t flow_state_of(const struct flow *f)
 			return FLOW_ST_CLOSED;
 		return f->tcp_state >= FLOW_TCP_ESTABLISHED ? FLOW_ST_ESTABLISHED : FLOW_ST_NEW;
 	}
-	return f->pkts[0] && f->pkts[1] ? FLOW_ST_ESTABLISHED : FLOW_ST_NEW;
+	return (f->fl & (FLOW_F_SEEN_TS | FLOW_F_SEEN_TC)) == (FLOW_F_SEEN_TS | FLOW_F_SEEN_TC)
+		       ? FLOW_ST_ESTABLISHED
+		       : FLOW_ST_NEW;
 }
 
 static void reset_record(struct flow *f, uint64_t ts)
@@ -404,7 +408,7 @@ struct flow *flow_table_update(struct flow_table *ft, const struct pkt *p, int *
 		memset(f, 0, sizeof(*f));
 		f->key = k;
 		f->hash = h;
-		f->client_lo = (uint8_t)src_lo;
+		f->fl = src_lo ? FLOW_F_CLIENT_LO : 0;
 		f->created_ns = p->ts_ns;
 		f->icmp_type = p->icmp_type;
 		f->icmp_code = p->icmp_code;
@@ -423,7 +427,8 @@ struct flow *flow_table_update(struct flow_table *ft, const struct pkt *p, int *
 		f->tcp_flags[0] = f->tcp_flags[1] = 0;
 	}
 
-	int d = (src_lo == f->client_lo) ? 0 : 1;
+	int d = (src_lo == !!(f->fl & FLOW_F_CLIENT_LO)) ? 0 : 1;
+	f->fl |= d == 0 ? FLOW_F_SEEN_TS : FLOW_F_SEEN_TC;
 	f->pkts[d]++;
 	f->bytes[d] += p->len;
 	if (p->ts_ns > f->last_ns)

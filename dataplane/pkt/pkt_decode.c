@@ -137,8 +137,20 @@ static bool try_vxlan(struct dctx *d, const uint8_t *b, uint32_t n)
 	return decode_eth(d, b + 8, n - 8, false);
 }
 
+/* GRE we do not decapsulate stays an IP packet of protocol 47. */
+static bool gre_opaque(struct dctx *d, const uint8_t *gre, uint32_t n)
+{
+	cnt(d, CTR_OTHER_L4);
+	d->p->payload_off = off(d, gre);
+	d->p->payload_len = n;
+	return true;
+}
+
 static bool decode_gre(struct dctx *d, const uint8_t *b, uint32_t n)
 {
+	const uint8_t *gre = b;
+	uint32_t gre_len = n;
+
 	if (n < 4)
 		return bad(d, CTR_EV_GRE_TRUNC);
 	uint16_t fl = rd16(b), proto = rd16(b + 2);
@@ -147,7 +159,7 @@ static bool decode_gre(struct dctx *d, const uint8_t *b, uint32_t n)
 	/* Only version 0 with no source routing is decapsulated; anything
 	 * else (PPTP's enhanced GRE) stays an IP packet of protocol 47. */
 	if ((fl & 0x7) != 0 || (fl & 0x4000))
-		return true;
+		return gre_opaque(d, gre, gre_len);
 	if (fl & 0x8000)
 		hl += 4;
 	if (fl & 0x2000) {
@@ -205,7 +217,7 @@ static bool decode_gre(struct dctx *d, const uint8_t *b, uint32_t n)
 		return decode_eth(d, b + eh, n - eh, false);
 	}
 	default:
-		return true;   /* unknown payload: keep the outer packet */
+		return gre_opaque(d, gre, gre_len);   /* unknown payload: keep the outer packet */
 	}
 }
 
@@ -365,6 +377,10 @@ static bool decode_ipv4(struct dctx *d, const uint8_t *b, uint32_t n)
 	memcpy(p->dst, b + 16, 4);
 	p->sport = p->dport = 0;
 
+	if (d->o->verify_csum && csum_fold(csum_add(0, b, hl)) != 0) {
+		p->flags |= PKT_F_BAD_CSUM;
+		cnt(d, CTR_BAD_CSUM);
+	}
 	uint16_t fo = rd16(b + 6);
 	if (fo & 0x3fff) {   /* MF set or offset != 0 */
 		p->flags |= PKT_F_FRAG;
@@ -377,10 +393,6 @@ static bool decode_ipv4(struct dctx *d, const uint8_t *b, uint32_t n)
 			return true;
 		}
 		p->flags |= PKT_F_FRAG_FIRST;
-	}
-	if (d->o->verify_csum && csum_fold(csum_add(0, b, hl)) != 0) {
-		p->flags |= PKT_F_BAD_CSUM;
-		cnt(d, CTR_BAD_CSUM);
 	}
 	return decode_l4(d, p->proto, b + hl, tl - hl);
 }

@@ -115,7 +115,7 @@ static void wrk_emit(void *arg, const struct flow *f, enum flow_end_reason r)
 	struct wrk *w = arg;
 	struct out_rec rec;
 	struct out_flow *o = &rec.u.flow;
-	int c = f->client_lo ? 0 : 1;
+	int c = (f->fl & FLOW_F_CLIENT_LO) ? 0 : 1;
 
 	memset(&rec, 0, sizeof(rec));
 	rec.version = OUT_REC_VERSION;

@@ -446,7 +446,8 @@ static void test_limits_and_files(void)
 {
 	struct cfg *c = (struct cfg *)1;
 	char err[512] = "";
-	char path[] = "/tmp/test_cfg_XXXXXX";
+	const char *tmpdir = getenv("TMPDIR");
+	char path[512];
 	size_t big = CFG_MAX_FILE_SIZE + 1;
 	char *buf = malloc(big);
 	FILE *f;
@@ -470,6 +471,7 @@ static void test_limits_and_files(void)
 	CHECK_STR(err, "/nonexistent/vigil.yaml: cannot open: No such file or directory");
 
 	/* a real file, and errors name it */
+	snprintf(path, sizeof(path), "%s/test_cfg_XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
 	fd = mkstemp(path);
 	CHECK(fd >= 0);
 	if (fd >= 0) {
@@ -479,7 +481,7 @@ static void test_limits_and_files(void)
 		rc = cfg_create(&c, schema, NKEYS, path, err, sizeof(err));
 		CHECK(rc == 0);
 		if (c) {
-			char want[64];
+			char want[600];
 
 			CHECK_U64(cfg_get_u64(c, "flow.max-flows"), 5000);
 			snprintf(want, sizeof(want), "%s:2:14", path);
@@ -572,6 +574,17 @@ static void test_set(void)
 	CHECK_STR(items[0], "eth3");
 	CHECK(cfg_set(c, "detect.enabled=off", err, sizeof(err)) == 0);
 	CHECK(!cfg_get_bool(c, "detect.enabled"));
+	CHECK(cfg_set(c, "capture.interfaces=", err, sizeof(err)) == 0);
+	CHECK(cfg_get_list(c, "capture.interfaces", &items) == 0 && items == NULL);
+	CHECK_STR(cfg_get_str(c, "capture.interfaces"), "[]");
+	CHECK(cfg_set(c, "capture.interfaces=[ ]", err, sizeof(err)) == 0);
+	CHECK(cfg_get_list(c, "capture.interfaces", &items) == 0);
+	CHECK(cfg_set(c, "capture.interfaces=  [ eth0 ,\teth1 ]  ", err, sizeof(err)) == 0);
+	CHECK(cfg_get_list(c, "capture.interfaces", &items) == 2);
+	CHECK_STR(cfg_get_str(c, "capture.interfaces"), "[eth0, eth1]");
+	CHECK(cfg_set(c, "capture.interfaces= eth9 ", err, sizeof(err)) == 0);
+	CHECK(cfg_get_list(c, "capture.interfaces", &items) == 1);
+	CHECK_STR(items[0], "eth9");
 	/* the last one wins */
 	CHECK(cfg_set(c, "flow.max-flows=8192", err, sizeof(err)) == 0);
 	CHECK_U64(cfg_get_u64(c, "flow.max-flows"), 8192);
@@ -590,6 +603,12 @@ static void test_set(void)
 	CHECK_STR(err, "--set: 'flow.max-flows' is not KEY=VALUE");
 	CHECK(cfg_set(c, "=1", err, sizeof(err)) == -EINVAL);
 	CHECK_STR(err, "--set: invalid key '': empty key");
+	CHECK(cfg_set(c, "flow.timeout=30 ", err, sizeof(err)) == -EINVAL);
+	CHECK_STR(err, "--set: flow.timeout: '30 ' is not a duration (e.g. 30, 30s, 500ms, 5m, 1h)");
+	CHECK(cfg_set(c, "flow..timeout=1", err, sizeof(err)) == -EINVAL);
+	CHECK_STR(err, "--set: invalid key 'flow..timeout': empty key component");
+	CHECK(cfg_set(c, ".flow=1", err, sizeof(err)) == -EINVAL);
+	CHECK_STR(err, "--set: invalid key '.flow': empty key component");
 	CHECK(cfg_set(c, "flow.timeout=", err, sizeof(err)) == -EINVAL);
 	CHECK_STR(err, "--set: flow.timeout: '' is not a duration (e.g. 30, 30s, 500ms, 5m, 1h)");
 	CHECK(cfg_set(c, "vars.address-groups.X=[a", err, sizeof(err)) == -EINVAL);
@@ -748,6 +767,12 @@ static void test_schema_errors(void)
 	static const struct cfg_key wilddef[] = {
 		{ .name = "a.*", .type = CFG_T_U64, .def = "1" },
 	};
+	static const struct cfg_key minmax[] = {
+		{ .name = "a.b", .type = CFG_T_SIZE, .min = 10, .max = 5 },
+	};
+	static const struct cfg_key noname[] = {
+		{ .name = NULL, .type = CFG_T_SIZE },
+	};
 	static const struct cfg_key badname[] = {
 		{ .name = "a.*.b", .type = CFG_T_U64 },
 	};
@@ -759,6 +784,8 @@ static void test_schema_errors(void)
 	schema_refused(__LINE__, badenum, 1, "schema: a.b: enum_vals must be \"a|b|...\"");
 	schema_refused(__LINE__, both, 2, "schema: 'a.b' is both a key and a section");
 	schema_refused(__LINE__, wilddef, 1, "schema: a.*: a \".*\" key cannot have a default");
+	schema_refused(__LINE__, minmax, 1, "schema: a.b: min is above max");
+	schema_refused(__LINE__, noname, 1, "schema: entry without a name");
 	schema_refused(__LINE__, badname, 1, "schema: bad key name 'a.*.b': '=' or '*' in key");
 	/* an empty schema refuses every key */
 	CHECK(cfg_create_from_buffer(&c, NULL, 0, "t.yaml", "a: 1", 4, err, sizeof(err)) == -EINVAL);
