@@ -12,7 +12,7 @@
  * laid out again so that each worker's packets are contiguous.  Then N
  * threads, started together by a barrier, replay their packets in passes:
  *
- *  phase 1 (decode + flow): pkt_decode() + flow_table_update() per packet,
+ *  phase 1 (decode + flow): pkt_decode() per packet + flow_table_update_burst() per burst,
  *          flow_table_expire(now, 128) every 16 bursts of 32 packets, as the
  *          engine's worker does.  Pass r adds r * (capture span + 1 s) to
  *          the timestamps so packet time only moves forward.
@@ -438,18 +438,24 @@ static void run_flow_phase(struct worker *w)
 		for (uint64_t i = 0; i < w->n; i += BURST) {
 			uint64_t end = i + BURST < w->n ? i + BURST : w->n;
 
+			/* as the engine's workers do: decode the burst, then
+			 * account it with the flow table's burst lookup */
+			struct pkt p[BURST];
+			struct flow *fl[BURST];
+			int toserver[BURST];
+			unsigned np = 0;
+
 			for (uint64_t j = i; j < end; j++) {
 				const struct pdesc *d = &w->pk[j];
 				uint64_t ts = d->ts + shift;
-				struct pkt p;
-				int toserver;
 
 				if (ts > now_ns)
 					now_ns = ts;
-				if (pkt_decode(&p, w->buf + d->off, d->len, ts, &o, &w->ctr))
-					flow_table_update(w->ft, &p, &toserver);
+				if (pkt_decode(&p[np], w->buf + d->off, d->len, ts, &o, &w->ctr))
+					np++;
 				bytes += d->len;
 			}
+			flow_table_update_burst(w->ft, p, np, fl, toserver);
 			pkts += end - i;
 			if (++bursts % EXPIRE_EVERY == 0) {
 				flow_table_expire(w->ft, now_ns, EXPIRE_BUDGET);

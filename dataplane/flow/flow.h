@@ -97,6 +97,16 @@ void flow_table_destroy(struct flow_table *ft);
  */
 struct flow *flow_table_update(struct flow_table *ft, const struct pkt *p, int *toserver);
 
+#define FLOW_BURST_MAX 64
+
+/*
+ * The same for n packets (n <= FLOW_BURST_MAX for the fast path), in order:
+ * hashes them all and prefetches buckets and flows before touching any, to
+ * overlap the cache misses.  out[i]/toserver[i] as flow_table_update().
+ */
+void flow_table_update_burst(struct flow_table *ft, const struct pkt *pk, unsigned n,
+			     struct flow **out, int *toserver);
+
 /* End up to budget flows idle at packet time now_ns; returns how many. */
 unsigned flow_table_expire(struct flow_table *ft, uint64_t now_ns, unsigned budget);
 

@@ -361,34 +361,59 @@ static void reset_record(struct flow *f, uint64_t ts)
 	f->first_ns = f->last_ns = ts;
 }
 
-struct flow *flow_table_update(struct flow_table *ft, const struct pkt *p, int *toserver)
+/*
+ * Bucket hash: three independent 64x64->128 multiplies (wyhash's "mum"),
+ * short dependency chains, seeded per table against hash flooding.  Only for
+ * the buckets; flow_id() keeps the slower, stable key_hash64().
+ */
+static inline uint64_t mum(uint64_t a, uint64_t b)
 {
-	struct flow_key k;
-	uint16_t sp, dp;
-	int src_lo;
+	__extension__ unsigned __int128 r = (unsigned __int128)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
 
-	if (!packet_ports(ft, p, &sp, &dp))
-		return NULL;
+static inline uint32_t bucket_hash(const struct flow_key *k, uint64_t seed)
+{
+	uint64_t w[5];
+	uint32_t t;
 
-	/* normalise: endpoint 0 is the lower (address, port) */
+	memcpy(w, k, sizeof(w));
+	memcpy(&t, (const uint8_t *)k + 40, 4);
+	uint64_t h = mum(w[0] ^ seed ^ 0xa0761d6478bd642fULL, w[1] ^ 0xe7037ed1a0b428dbULL) ^
+		     mum(w[2] ^ 0x8ebc6af09c88c6e3ULL, w[3] ^ seed) ^
+		     mum(w[4] ^ 0x589965cc75374cc3ULL, ((uint64_t)t << 32 | t) ^ 0x1d8e4e27c47d124fULL);
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/* The normalised key of a non-fragment-resolved packet with ports sp/dp:
+ * endpoint 0 is the lower (address, port).  Returns whether the packet's
+ * source is endpoint 0. */
+static inline int key_make(const struct pkt *p, uint16_t sp, uint16_t dp, struct flow_key *k)
+{
 	int c = memcmp(p->src, p->dst, 16);
-	src_lo = c < 0 || (c == 0 && sp <= dp);
-	memcpy(k.addr[0], src_lo ? p->src : p->dst, 16);
-	memcpy(k.addr[1], src_lo ? p->dst : p->src, 16);
-	k.port[0] = src_lo ? sp : dp;
-	k.port[1] = src_lo ? dp : sp;
-	k.proto = p->proto;
-	k.ipver = p->ipver;
-	k.vlan = p->vlan_n ? p->vlan[0] : 0;
-	k.tunnel_id = p->tunnel_id;
+	int src_lo = c < 0 || (c == 0 && sp <= dp);
 
-	uint32_t h = (uint32_t)key_hash64(&k, ft->seed);
+	memcpy(k->addr[0], src_lo ? p->src : p->dst, 16);
+	memcpy(k->addr[1], src_lo ? p->dst : p->src, 16);
+	k->port[0] = src_lo ? sp : dp;
+	k->port[1] = src_lo ? dp : sp;
+	k->proto = p->proto;
+	k->ipver = p->ipver;
+	k->vlan = p->vlan_n ? p->vlan[0] : 0;
+	k->tunnel_id = p->tunnel_id;
+	return src_lo;
+}
+
+/* Lookup-or-create and account, for a packet whose key is known. */
+static struct flow *update_keyed(struct flow_table *ft, const struct pkt *p, const struct flow_key *k,
+				 int src_lo, uint32_t h, int *toserver)
+{
 	uint32_t idx = ft->buckets[h & ft->mask];
 	struct flow *f = NULL;
 
 	while (idx != FLOW_NIL) {
 		struct flow *x = &ft->flows[idx];
-		if (x->hash == h && !memcmp(&x->key, &k, sizeof(k))) {
+		if (x->hash == h && !memcmp(&x->key, k, sizeof(*k))) {
 			f = x;
 			break;
 		}
@@ -406,7 +431,7 @@ struct flow *flow_table_update(struct flow_table *ft, const struct pkt *p, int *
 			return NULL;
 		}
 		memset(f, 0, sizeof(*f));
-		f->key = k;
+		f->key = *k;
 		f->hash = h;
 		f->fl = src_lo ? FLOW_F_CLIENT_LO : 0;
 		f->created_ns = p->ts_ns;
@@ -418,7 +443,7 @@ struct flow *flow_table_update(struct flow_table *ft, const struct pkt *p, int *
 		lru_append(ft, f, class_of(f));
 		ctr_inc(ft->ctr, CTR_FLOW_CREATED);
 		static const enum ctr_id pc[] = { CTR_FLOW_TCP, CTR_FLOW_UDP, CTR_FLOW_ICMP, CTR_FLOW_OTHER };
-		ctr_inc(ft->ctr, pc[proto_group(k.proto)]);
+		ctr_inc(ft->ctr, pc[proto_group(k->proto)]);
 	} else if ((ft->active_ns && p->ts_ns >= f->first_ns + ft->active_ns) ||
 		   f->pkts[0] == UINT32_MAX || f->pkts[1] == UINT32_MAX) {
 		ft->emit(ft->emit_arg, f, FLOW_END_ACTIVE);
@@ -438,10 +463,62 @@ struct flow *flow_table_update(struct flow_table *ft, const struct pkt *p, int *
 		tcp_track(f, d == 0, p->tcp_flags);
 	}
 	f->state = flow_state_of(f);
-	lru_unlink(ft, f);
-	lru_append(ft, f, class_of(f));
+	uint8_t cls = class_of(f);
+	if (cls != f->cls || ft->lru[cls].tail != (uint32_t)(f - ft->flows)) {
+		lru_unlink(ft, f);
+		lru_append(ft, f, cls);
+	}
 	*toserver = d == 0;
 	return f;
+}
+
+struct flow *flow_table_update(struct flow_table *ft, const struct pkt *p, int *toserver)
+{
+	struct flow_key k;
+	uint16_t sp, dp;
+
+	if (!packet_ports(ft, p, &sp, &dp))
+		return NULL;
+	int src_lo = key_make(p, sp, dp, &k);
+	return update_keyed(ft, p, &k, src_lo, bucket_hash(&k, ft->seed), toserver);
+}
+
+void flow_table_update_burst(struct flow_table *ft, const struct pkt *pk, unsigned n,
+			     struct flow **out, int *toserver)
+{
+	struct flow_key k[FLOW_BURST_MAX];
+	uint32_t h[FLOW_BURST_MAX];
+	int8_t lo[FLOW_BURST_MAX];
+
+	if (n > FLOW_BURST_MAX) {
+		for (unsigned i = 0; i < n; i++)
+			out[i] = flow_table_update(ft, &pk[i], &toserver[i]);
+		return;
+	}
+	/* 1: keys and hashes; start loading the buckets */
+	for (unsigned i = 0; i < n; i++) {
+		if (pk[i].flags & PKT_F_FRAG) {
+			lo[i] = -1;   /* ports come from the tracker, in packet order */
+			continue;
+		}
+		lo[i] = (int8_t)key_make(&pk[i], pk[i].sport, pk[i].dport, &k[i]);
+		h[i] = bucket_hash(&k[i], ft->seed);
+		__builtin_prefetch(&ft->buckets[h[i] & ft->mask]);
+	}
+	/* 2: start loading each bucket's first flow (both of its cache lines) */
+	for (unsigned i = 0; i < n; i++) {
+		if (lo[i] < 0)
+			continue;
+		uint32_t idx = ft->buckets[h[i] & ft->mask];
+		if (idx != FLOW_NIL) {
+			__builtin_prefetch(&ft->flows[idx]);
+			__builtin_prefetch((const char *)&ft->flows[idx] + sizeof(struct flow) - 1);
+		}
+	}
+	/* 3: account, strictly in packet order */
+	for (unsigned i = 0; i < n; i++)
+		out[i] = lo[i] < 0 ? flow_table_update(ft, &pk[i], &toserver[i])
+				   : update_keyed(ft, &pk[i], &k[i], lo[i], h[i], &toserver[i]);
 }
 
 unsigned flow_table_expire(struct flow_table *ft, uint64_t now_ns, unsigned budget)

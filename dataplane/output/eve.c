@@ -30,6 +30,7 @@ struct eve_writer {
 	int finish;
 	uint64_t start_wall_ns;
 	struct eve_summary sum;
+	struct jbuf jb;           /* the record being formatted */
 };
 
 static uint64_t now_ns(clockid_t c)
@@ -42,12 +43,27 @@ static uint64_t now_ns(clockid_t c)
 
 void eve_format_ts(uint64_t ns, char *buf, size_t len)
 {
+	/* a flow's start and end are usually in one of the last two seconds
+	 * formatted: keep both (per thread) and skip gmtime/strftime */
+	static _Thread_local time_t cs[2] = { -1, -1 };
+	static _Thread_local char cb[2][32];
+	static _Thread_local size_t cn[2];
+	static _Thread_local unsigned next;
 	time_t s = (time_t)(ns / 1000000000ULL);
-	struct tm tm;
+	int i = cs[0] == s ? 0 : cs[1] == s ? 1 : -1;
 	size_t n;
 
-	gmtime_r(&s, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (i < 0) {
+		struct tm tm;
+		i = (int)next;
+		next ^= 1;
+		gmtime_r(&s, &tm);
+		cn[i] = strftime(cb[i], sizeof(cb[i]), "%Y-%m-%dT%H:%M:%S", &tm);
+		cs[i] = s;
+	}
+	n = cn[i] < len ? cn[i] : len - 1;
+	memcpy(buf, cb[i], n);
+	buf[n] = 0;
 	snprintf(buf + n, len - n, ".%06u+0000", (unsigned)((ns % 1000000000ULL) / 1000));
 }
 
@@ -153,93 +169,87 @@ void eve_community_id(const struct out_flow *f, uint16_t seed, char *buf, size_t
 	snprintf(buf, len, "1:%s", b64);
 }
 
-static void tcp_flags_hex(uint8_t fl, char *buf)
-{
-	snprintf(buf, 3, "%02x", fl);
-}
-
-static json_t *flow_json(const struct out_rec *r, uint16_t seed)
+/* The flow record, written straight into b (see jbuf.h for why). */
+static void flow_format(struct jbuf *b, const struct out_rec *r, uint16_t seed)
 {
 	const struct out_flow *f = &r->u.flow;
 	char ts[64], a[INET6_ADDRSTRLEN], pb[8], cid[64];
-	json_t *o = json_object(), *fl = json_object();
 	bool ports = f->proto == 6 || f->proto == 17 || f->proto == 132;
 
+	jb_open(b, NULL);
 	eve_format_ts(f->first_ns, ts, sizeof(ts));
-	json_object_set_new(o, "timestamp", json_string(ts));
-	json_object_set_new(o, "flow_id", json_integer((json_int_t)f->flow_id));
-	json_object_set_new(o, "event_type", json_string("flow"));
+	jb_kstr(b, "timestamp", ts);
+	jb_ku64(b, "flow_id", f->flow_id);
+	jb_kstr(b, "event_type", "flow");
 	if (f->vlan) {
-		json_t *v = json_array();
-		json_array_append_new(v, json_integer(f->vlan));
-		json_object_set_new(o, "vlan", v);
+		char v[16];
+		int n = snprintf(v, sizeof(v), "[%u]", f->vlan);
+		jb_key(b, "vlan");
+		jb_raw(b, v, (size_t)n);
 	}
 	addr_str(f->src, f->ipver, a, sizeof(a));
-	json_object_set_new(o, "src_ip", json_string(a));
+	jb_kstr(b, "src_ip", a);
 	if (ports)
-		json_object_set_new(o, "src_port", json_integer(f->sport));
+		jb_ku64(b, "src_port", f->sport);
 	addr_str(f->dst, f->ipver, a, sizeof(a));
-	json_object_set_new(o, "dest_ip", json_string(a));
+	jb_kstr(b, "dest_ip", a);
 	if (ports)
-		json_object_set_new(o, "dest_port", json_integer(f->dport));
-	json_object_set_new(o, "proto", json_string(proto_name(f->proto, pb, sizeof(pb))));
+		jb_ku64(b, "dest_port", f->dport);
+	jb_kstr(b, "proto", proto_name(f->proto, pb, sizeof(pb)));
 	if (f->proto == 1 || f->proto == 58) {
-		json_object_set_new(o, "icmp_type", json_integer(f->icmp_type));
-		json_object_set_new(o, "icmp_code", json_integer(f->icmp_code));
+		jb_ku64(b, "icmp_type", f->icmp_type);
+		jb_ku64(b, "icmp_code", f->icmp_code);
 	}
 	if (f->tunnel_id)
-		json_object_set_new(o, "tunnel_id", json_integer(f->tunnel_id));
+		jb_ku64(b, "tunnel_id", f->tunnel_id);
 
-	json_object_set_new(fl, "pkts_toserver", json_integer(f->pkts_ts));
-	json_object_set_new(fl, "pkts_toclient", json_integer(f->pkts_tc));
-	json_object_set_new(fl, "bytes_toserver", json_integer((json_int_t)f->bytes_ts));
-	json_object_set_new(fl, "bytes_toclient", json_integer((json_int_t)f->bytes_tc));
-	json_object_set_new(fl, "start", json_string(ts));
+	jb_open(b, "flow");
+	jb_ku64(b, "pkts_toserver", f->pkts_ts);
+	jb_ku64(b, "pkts_toclient", f->pkts_tc);
+	jb_ku64(b, "bytes_toserver", f->bytes_ts);
+	jb_ku64(b, "bytes_toclient", f->bytes_tc);
+	jb_kstr(b, "start", ts);
 	eve_format_ts(f->last_ns, ts, sizeof(ts));
-	json_object_set_new(fl, "end", json_string(ts));
-	json_object_set_new(fl, "age", json_integer((json_int_t)((f->last_ns - f->first_ns) / 1000000000ULL)));
-	json_object_set_new(fl, "state", json_string(flow_state_name((enum flow_st)f->state)));
-	json_object_set_new(fl, "reason", json_string(flow_reason_name((enum flow_end_reason)f->reason)));
-	json_object_set_new(fl, "alerted", json_false());
-	json_object_set_new(o, "flow", fl);
+	jb_kstr(b, "end", ts);
+	jb_ku64(b, "age", (f->last_ns - f->first_ns) / 1000000000ULL);
+	jb_kstr(b, "state", flow_state_name((enum flow_st)f->state));
+	jb_kstr(b, "reason", flow_reason_name((enum flow_end_reason)f->reason));
+	jb_kbool(b, "alerted", false);
+	jb_close(b);
 
 	if (f->proto == 6) {
-		json_t *t = json_object();
-		uint8_t all = f->tcp_flags_ts | f->tcp_flags_tc;
-		char hx[3];
-		tcp_flags_hex(all, hx);
-		json_object_set_new(t, "tcp_flags", json_string(hx));
-		tcp_flags_hex(f->tcp_flags_ts, hx);
-		json_object_set_new(t, "tcp_flags_ts", json_string(hx));
-		tcp_flags_hex(f->tcp_flags_tc, hx);
-		json_object_set_new(t, "tcp_flags_tc", json_string(hx));
 		static const char *const names[] = { "fin", "syn", "rst", "psh", "ack", "urg", "ecn", "cwr" };
+		uint8_t all = f->tcp_flags_ts | f->tcp_flags_tc;
+		char hx[4];
+		jb_open(b, "tcp");
+		snprintf(hx, sizeof(hx), "%02x", all);
+		jb_kstr(b, "tcp_flags", hx);
+		snprintf(hx, sizeof(hx), "%02x", f->tcp_flags_ts);
+		jb_kstr(b, "tcp_flags_ts", hx);
+		snprintf(hx, sizeof(hx), "%02x", f->tcp_flags_tc);
+		jb_kstr(b, "tcp_flags_tc", hx);
 		for (int i = 0; i < 8; i++)
 			if (all & (1u << i))
-				json_object_set_new(t, names[i], json_true());
-		json_object_set_new(t, "state", json_string(flow_tcp_state_name((enum flow_tcp_state)f->tcp_state)));
-		json_object_set_new(o, "tcp", t);
+				jb_kbool(b, names[i], true);
+		jb_kstr(b, "state", flow_tcp_state_name((enum flow_tcp_state)f->tcp_state));
+		jb_close(b);
 	}
 	eve_community_id(f, seed, cid, sizeof(cid));
-	json_object_set_new(o, "community_id", json_string(cid));
-	return o;
+	jb_kstr(b, "community_id", cid);
+	jb_close(b);
 }
 
-char *eve_format_record(const struct out_rec *r, uint16_t community_seed)
+bool eve_format_record(struct jbuf *b, const struct out_rec *r, uint16_t community_seed)
 {
-	json_t *o;
-	char *s;
-
+	jb_reset(b);
 	switch (r->type) {
 	case OUT_REC_FLOW:
-		o = flow_json(r, community_seed);
+		flow_format(b, r, community_seed);
 		break;
 	default:
-		return NULL;
+		return false;
 	}
-	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	return s;
+	return !b->oom;
 }
 
 /* Nested object for a dotted counter name, creating levels as needed. */
@@ -267,15 +277,12 @@ static void stats_put(json_t *root, const char *dotted, uint64_t v)
 	}
 }
 
-static void write_line(struct eve_writer *w, char *s)
+static void write_line(struct eve_writer *w, const char *s, size_t n)
 {
-	if (!s)
-		return;
-	if (fputs(s, w->f) < 0 || fputc('\n', w->f) == EOF)
+	if (fwrite(s, 1, n, w->f) != n || fputc('\n', w->f) == EOF)
 		ctr_inc(w->ctr, CTR_OUT_WRITE_ERR);
 	else
 		ctr_inc(w->ctr, CTR_OUT_WRITTEN);
-	free(s);
 }
 
 static void write_stats(struct eve_writer *w)
@@ -298,10 +305,9 @@ static void write_stats(struct eve_writer *w)
 	json_object_set_new(o, "stats", st);
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
-	if (w->f && w->cfg.stats)
-		write_line(w, s);
-	else
-		free(s);
+	if (s && w->f && w->cfg.stats)
+		write_line(w, s, strlen(s));
+	free(s);
 }
 
 static void note_flow(struct eve_writer *w, const struct out_flow *f)
@@ -339,8 +345,12 @@ static void *eve_thread(void *arg)
 			for (uint32_t j = 0; j < n; j++) {
 				if (recs[j].type == OUT_REC_FLOW)
 					note_flow(w, &recs[j].u.flow);
-				if (w->f && (recs[j].type != OUT_REC_FLOW || w->cfg.flows))
-					write_line(w, eve_format_record(&recs[j], w->cfg.community_id_seed));
+				if (!w->f || (recs[j].type == OUT_REC_FLOW && !w->cfg.flows))
+					continue;
+				if (eve_format_record(&w->jb, &recs[j], w->cfg.community_id_seed))
+					write_line(w, w->jb.p, w->jb.len);
+				else
+					ctr_inc(w->ctr, CTR_OUT_WRITE_ERR);
 			}
 			total += n;
 		}
@@ -430,5 +440,6 @@ void eve_writer_destroy(struct eve_writer *w)
 	eve_writer_finish(w);
 	if (w->f)
 		fclose(w->f);
+	jb_fini(&w->jb);
 	free(w);
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "ctr.h"
+#include "jbuf.h"
 #include "out_rec.h"
 #include "ring.h"
 
@@ -56,7 +57,8 @@ void eve_writer_destroy(struct eve_writer *w);
 void eve_community_id(const struct out_flow *f, uint16_t seed, char *buf, size_t len);
 /* "2026-01-15T10:00:00.123456+0000" */
 void eve_format_ts(uint64_t ns, char *buf, size_t len);
-/* Format a record as one EVE JSON line (no newline); caller frees. */
-char *eve_format_record(const struct out_rec *r, uint16_t community_seed);
+/* Format a record as one EVE JSON line (no newline) into b (reset first);
+ * false if the type is unknown or memory ran out. */
+bool eve_format_record(struct jbuf *b, const struct out_rec *r, uint16_t community_seed);
 
 #endif

@@ -19,7 +19,7 @@ from vigiltest import SKIP, Failed, check, flows, main, run_vigil, tmpdir
 FIELDS = ['frame.cap_len', 'eth.type', 'vlan.id', 'ip.version', 'ip.src', 'ip.dst', 'ip.proto',
           'ip.id', 'ip.flags.mf', 'ip.frag_offset', 'ipv6.src', 'ipv6.dst', 'ipv6.nxt',
           'ipv6.fraghdr.ident', 'ipv6.fraghdr.offset', 'tcp.srcport', 'tcp.dstport',
-          'udp.srcport', 'udp.dstport', '_ws.malformed', '_ws.expert.message']
+          'udp.srcport', 'udp.dstport', '_ws.malformed', '_ws.expert.message', 'communityid']
 
 # Frames whose IP header claims more bytes than were captured are malformed
 # for vigil (as for Suricata: decoder.event.ipv4.trunc_pkt); tshark dissects
@@ -37,7 +37,7 @@ def first(v):
 
 
 def oracle(pcap):
-    cmd = ['tshark', '-n', '-r', pcap, '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE',
+    cmd = ['tshark', '-n', '--enable-protocol', 'communityid', '-r', pcap, '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE',
            '-o', 'tcp.desegment_tcp_streams:FALSE', '-T', 'fields', '-E', 'separator=\t',
            '-E', 'occurrence=a', '-E', 'aggregator=,']
     for f in FIELDS:
@@ -80,7 +80,10 @@ def oracle(pcap):
         a, b = (src, sp), (dst, dp)
         key = (proto, vlan) + tuple(sorted([a, b]))
         if key not in fl:
-            fl[key] = {'client': a, 'ts': [0, 0], 'tc': [0, 0]}
+            # Community ID as Wireshark computes it, from the flow's first frame
+            # (fragments have no ports there: not comparable)
+            fl[key] = {'client': a, 'ts': [0, 0], 'tc': [0, 0],
+                       'cid': None if frag else (first(v.get('communityid', '')) or None)}
             order.append(key)
         d = 'ts' if a == fl[key]['client'] else 'tc'
         fl[key][d][0] += 1
@@ -117,7 +120,7 @@ def body(argv):
             f = r['flow']
             check(key not in got, '%s: two records for %s' % (cap, key))
             got[key] = {'client': a, 'ts': [f['pkts_toserver'], f['bytes_toserver']],
-                        'tc': [f['pkts_toclient'], f['bytes_toclient']]}
+                        'tc': [f['pkts_toclient'], f['bytes_toclient']], 'cid': r['community_id']}
         # tshark prints addresses in canonical text; normalise its keys the same way
         import ipaddress
         norm = {}
@@ -126,12 +129,20 @@ def body(argv):
             v['client'] = (str(ipaddress.ip_address(v['client'][0])), v['client'][1])
             norm[k[:2] + ends] = v
         bad = 0
+        cids = 0
+        for k, v in norm.items():
+            if k in got:
+                if v['cid'] is None:
+                    v['cid'] = got[k]['cid']   # not comparable (fragmented first frame)
+                else:
+                    cids += 1
         for k in sorted(set(norm) | set(got), key=str):
             if norm.get(k) != got.get(k):
                 bad += 1
                 if bad <= 5:
                     problems.append('%s: %s\n   tshark: %s\n   vigil:  %s' % (cap, k, norm.get(k), got.get(k)))
-        print('%-45s %5d flows (tshark %5d)  %s' % (cap, len(got), len(norm), 'OK' if not bad else '%d differ' % bad))
+        print('%-45s %5d flows (tshark %5d), %5d community ids compared  %s' %
+              (cap, len(got), len(norm), cids, 'OK' if not bad else '%d differ' % bad))
         if bad > 5:
             problems.append('%s: ... %d flows differ in all' % (cap, bad))
     check(not problems, 'flow records disagree with tshark:\n' + '\n'.join(problems))
