@@ -61,15 +61,38 @@ void eve_format_ts(uint64_t ns, char *buf, size_t len)
 		cn[i] = strftime(cb[i], sizeof(cb[i]), "%Y-%m-%dT%H:%M:%S", &tm);
 		cs[i] = s;
 	}
-	n = cn[i] < len ? cn[i] : len - 1;
+	n = cn[i];
+	if (len < n + 16) {   /* ".uuuuuu+0000" and NUL */
+		snprintf(buf, len, "%s", cb[i]);
+		return;
+	}
 	memcpy(buf, cb[i], n);
-	buf[n] = 0;
-	snprintf(buf + n, len - n, ".%06u+0000", (unsigned)((ns % 1000000000ULL) / 1000));
+	unsigned us = (unsigned)((ns % 1000000000ULL) / 1000);
+	buf[n] = '.';
+	for (int k = 6; k >= 1; k--) {
+		buf[n + (size_t)k] = (char)('0' + us % 10);
+		us /= 10;
+	}
+	memcpy(buf + n + 7, "+0000", 6);
 }
 
 static void addr_str(const uint8_t *a, uint8_t ipver, char *buf, size_t len)
 {
-	inet_ntop(ipver == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len);
+	if (ipver != 4 || len < 16) {
+		inet_ntop(ipver == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len);
+		return;
+	}
+	/* glibc formats IPv4 through sprintf; this is the common case */
+	char *o = buf;
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+		if (v >= 100)
+			*o++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*o++ = (char)('0' + v / 10 % 10);
+		*o++ = (char)('0' + v % 10);
+		*o++ = i < 3 ? '.' : 0;
+	}
 }
 
 static const char *proto_name(uint8_t p, char *buf, size_t len)

@@ -91,13 +91,15 @@ static inline void jb_str(struct jbuf *b, const char *s)
 	jb_raw(b, "\"", 1);
 }
 
+static inline void jb_key(struct jbuf *b, const char *key);
+
 static inline void jb_open(struct jbuf *b, const char *key)
 {
 	if (!b->first)
 		jb_raw(b, ",", 1);
 	if (key) {
-		jb_str(b, key);
-		jb_raw(b, ":", 1);
+		b->first = true;
+		jb_key(b, key);
 	}
 	jb_raw(b, "{", 1);
 	b->first = true;
@@ -109,13 +111,21 @@ static inline void jb_close(struct jbuf *b)
 	b->first = false;
 }
 
+/* key: one of our literals (never needs escaping). */
 static inline void jb_key(struct jbuf *b, const char *key)
 {
+	size_t n = strlen(key);
+
+	if (!jb_reserve(b, n + 4))
+		return;
 	if (!b->first)
-		jb_raw(b, ",", 1);
+		b->p[b->len++] = ',';
 	b->first = false;
-	jb_str(b, key);
-	jb_raw(b, ":", 1);
+	b->p[b->len++] = '"';
+	memcpy(b->p + b->len, key, n);
+	b->len += n;
+	b->p[b->len++] = '"';
+	b->p[b->len++] = ':';
 }
 
 static inline void jb_kstr(struct jbuf *b, const char *key, const char *v)
@@ -124,13 +134,23 @@ static inline void jb_kstr(struct jbuf *b, const char *key, const char *v)
 	jb_str(b, v);
 }
 
+/* Decimal digits of v into the end of buf[24]; returns where they start. */
+static inline char *jb_u64_digits(uint64_t v, char *end)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
 static inline void jb_ku64(struct jbuf *b, const char *key, uint64_t v)
 {
 	char n[24];
-	int len = snprintf(n, sizeof(n), "%" PRIu64, v);
+	char *d = jb_u64_digits(v, n + sizeof(n));
 
 	jb_key(b, key);
-	jb_raw(b, n, (size_t)len);
+	jb_raw(b, d, (size_t)(n + sizeof(n) - d));
 }
 
 static inline void jb_kbool(struct jbuf *b, const char *key, bool v)
