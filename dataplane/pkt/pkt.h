@@ -64,7 +64,7 @@ struct pkt {
 	uint16_t vlan[2];         /* outermost first */
 	uint16_t sport, dport;    /* 0 when !PKT_F_L4 (ICMP: 0) */
 	uint32_t tunnel_id;       /* VNI, GRE key or ERSPAN session */
-	uint8_t src[16], dst[16];
+	uint8_t src[16], dst[16]; /* valid when ipver != 0 */
 
 	uint32_t l3_off, l4_off, payload_off, payload_len;
 	uint32_t tcp_seq, tcp_ack;

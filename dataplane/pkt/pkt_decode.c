@@ -102,8 +102,11 @@ static uint32_t csum_add(uint32_t sum, const uint8_t *b, uint32_t n)
 	}
 	if (n)
 		acc += (uint64_t)b[0] << 8;
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
+	/* fold to 16 bits in a fixed number of steps (2^32 = 2^16 = 1 mod 2^16 - 1) */
+	acc = (acc & 0xffffffffULL) + (acc >> 32);
+	acc = (acc & 0xffffffffULL) + (acc >> 32);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
 	return (uint32_t)acc;
 }
 
@@ -603,10 +606,22 @@ bool pkt_decode(struct pkt *p, const uint8_t *data, uint32_t len, uint64_t ts_ns
 	struct dctx d = { .p = p, .o = o, .c = ctr, .layers = 0 };
 	bool ok;
 
-	memset(p, 0, sizeof(*p));
+	/* Field by field: a memset() of the struct compiled to "rep stos",
+	 * 2/3 of this function's time for a 64-byte packet.  src/dst are
+	 * written by the IP layer (valid when ipver != 0). */
 	p->data = data;
 	p->len = len;
+	p->flags = 0;
 	p->ts_ns = ts_ns;
+	p->ipver = p->proto = p->ttl = p->tcp_flags = 0;
+	p->icmp_type = p->icmp_code = p->vlan_n = p->tunnel = 0;
+	p->vlan[0] = p->vlan[1] = 0;
+	p->sport = p->dport = 0;
+	p->tunnel_id = 0;
+	p->l3_off = p->l4_off = p->payload_off = p->payload_len = 0;
+	p->tcp_seq = p->tcp_ack = 0;
+	p->tcp_win = p->frag_off = 0;
+	p->frag_id = 0;
 	if (ctr) {
 		ctr_inc(ctr, CTR_PKTS);
 		ctr_add(ctr, CTR_BYTES, len);

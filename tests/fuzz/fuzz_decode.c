@@ -65,8 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (p.payload_off + (uint64_t)p.payload_len > n || p.l4_off > n || p.l3_off > n)
 			abort();   /* offsets must stay inside the frame */
 		flow_table_update(ft, &p, &toserver);
+		(void)pkt_hash_ippair(&p, 7);
 	}
-	(void)pkt_hash_ippair(&p, 7);
 	if ((ts / 100000000ULL) % 32 == 0)
 		flow_table_expire(ft, ts, 16);
 	free(frame);
