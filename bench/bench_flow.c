@@ -42,6 +42,7 @@
 #include "ctr.h"
 #include "flow.h"
 #include "pkt.h"
+#include "hash.h"
 
 #define BURST 32            /* packets per burst, as IO_BURST in the engine */
 #define EXPIRE_EVERY 16     /* bursts between idle-flow sweeps (pipeline.c) */
@@ -252,16 +253,6 @@ static void capture_free(struct capture *c)
 
 /* ---------------------------------------------------------------------- */
 /* Partitioning (as the engine's dispatcher) and flow counting             */
-
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
 
 /* Hash of the engine's flow key (normalised 5-tuple + outer VLAN + tunnel
  * id); only used to size the tables, so later fragments are skipped. */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "flow.h"
 
+#include "hash.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -46,15 +48,6 @@ struct flow_table {
 	void *emit_arg;
 };
 
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
 
 static uint64_t key_hash64(const struct flow_key *k, uint64_t seed)
 {

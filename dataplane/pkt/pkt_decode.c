@@ -5,6 +5,8 @@
  */
 #include "pkt.h"
 
+#include "hash.h"
+
 #include <string.h>
 
 #define ETH_P_IPV4 0x0800
@@ -243,7 +245,9 @@ static bool decode_gre(struct dctx *d, const uint8_t *b, uint32_t n)
 	}
 }
 
-static bool tcp_options_ok(const uint8_t *o, uint32_t n)
+/* TCP and IPv4 options share one layout: EOL (0), NOP (1), else
+ * kind, length (>= 2, within the header), data. */
+static bool options_ok(const uint8_t *o, uint32_t n)
 {
 	uint32_t i = 0;
 
@@ -276,7 +280,7 @@ static bool decode_l4(struct dctx *d, uint8_t proto, const uint8_t *b, uint32_t 
 		uint32_t hl = (uint32_t)(b[12] >> 4) * 4;
 		if (hl < 20 || hl > n)
 			return bad(d, CTR_EV_TCP_HLEN);
-		if (!tcp_options_ok(b + 20, hl - 20))
+		if (!options_ok(b + 20, hl - 20))
 			return bad(d, CTR_EV_TCP_OPT);
 		p->sport = rd16(b);
 		p->dport = rd16(b + 2);
@@ -350,24 +354,6 @@ static bool decode_l4(struct dctx *d, uint8_t proto, const uint8_t *b, uint32_t 
 	return true;
 }
 
-static bool ipv4_options_ok(const uint8_t *o, uint32_t n)
-{
-	uint32_t i = 0;
-
-	while (i < n) {
-		if (o[i] == 0)
-			return true;
-		if (o[i] == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
-			return false;
-		i += o[i + 1];
-	}
-	return true;
-}
-
 static bool decode_ipv4(struct dctx *d, const uint8_t *b, uint32_t n)
 {
 	struct pkt *p = d->p;
@@ -385,7 +371,7 @@ static bool decode_ipv4(struct dctx *d, const uint8_t *b, uint32_t n)
 		return bad(d, CTR_EV_IPV4_IPLEN);
 	if (hl > n || tl > n)
 		return bad(d, CTR_EV_IPV4_TRUNC);
-	if (!ipv4_options_ok(b + 20, hl - 20))
+	if (!options_ok(b + 20, hl - 20))
 		return bad(d, CTR_EV_IPV4_OPT);
 
 	p->flags |= PKT_F_IPV4;
@@ -661,15 +647,6 @@ bool pkt_decode(struct pkt *p, const uint8_t *data, uint32_t len, uint64_t ts_ns
 	return ok && !(p->flags & PKT_F_INVALID) && (p->flags & (PKT_F_IPV4 | PKT_F_IPV6));
 }
 
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
 
 static inline uint64_t addr_hash(const uint8_t a[16])
 {

@@ -21,27 +21,7 @@
 
 /* ------------------------------------------------------------------ checks */
 
-static int failures;
-static const char *cur_test = "";
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		printf("FAIL %s:%d [%s]: %s\n", __FILE__, __LINE__, cur_test, #cond); \
-		failures++; \
-	} \
-} while (0)
-
-#define CHECK_EQ(got, want) check_eq(__LINE__, #got, (uint64_t)(got), (uint64_t)(want))
-
-static void check_eq(int line, const char *expr, uint64_t got, uint64_t want)
-{
-	if (got == want)
-		return;
-	printf("FAIL %s:%d [%s]: %s\n    got:  %llu (0x%llx)\n    want: %llu (0x%llx)\n", __FILE__,
-	       line, cur_test, expr, (unsigned long long)got, (unsigned long long)got,
-	       (unsigned long long)want, (unsigned long long)want);
-	failures++;
-}
+#include "check.h"
 
 /* ---------------------------------------------------------- packet builder */
 
