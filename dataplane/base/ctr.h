@@ -84,6 +84,16 @@
 	X(FLOW_NOFLOW,       "flow.no_flow",           "packets that could not be given a flow (table full and nothing evictable)") \
 	X(FLOW_FRAG_ORPHAN,  "flow.frag_orphans",      "non-first IP fragments whose first fragment was not seen (not accounted to a flow)") \
 	X(FLOW_FRAG_EVICT,   "flow.frag_tracker_evicted", "fragment trackers overwritten because the tracker table was full") \
+	X(DEFRAG_IPV4_FRAGS, "defrag.ipv4.fragments", "IPv4 fragments given to the defragmenter") \
+	X(DEFRAG_IPV6_FRAGS, "defrag.ipv6.fragments", "IPv6 fragments given to the defragmenter") \
+	X(DEFRAG_REASSEMBLED,"defrag.reassembled",     "datagrams reassembled") \
+	X(DEFRAG_TIMEOUTS,   "defrag.timeouts",        "datagrams dropped unfinished after the reassembly timeout") \
+	X(DEFRAG_EVICTED,    "defrag.tracker_evicted", "unfinished datagrams evicted (oldest first) because every tracker was in use") \
+	X(DEFRAG_OVERLAPS,   "defrag.overlaps",        "fragments overlapping data already received for their datagram") \
+	X(DEFRAG_OVERLAP_CONFLICTS, "defrag.overlap_conflicts", "overlapping fragments whose overlapping bytes differ from those received") \
+	X(DEFRAG_MEMCAP_DROPS, "defrag.memcap_drops",  "fragments dropped because the fragment data memcap was reached") \
+	X(DEFRAG_MAX_FRAGS_DROPS, "defrag.max_frags_drops", "datagrams dropped because they exceeded the fragments-per-datagram bound") \
+	X(DEFRAG_INVALID,    "defrag.invalid",         "invalid fragments (beyond 65535, bad length, inconsistent last fragment); their datagram is dropped") \
 	X(OUT_RECORDS,       "output.records",         "records pushed to the output thread") \
 	X(OUT_RING_DROP,     "output.ring_drops",      "records dropped because the output ring was full (live input only)") \
 	X(OUT_RING_WAIT,     "output.ring_waits",      "times a worker waited for room in its output ring (offline input)") \
