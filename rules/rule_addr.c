@@ -827,17 +827,29 @@ static void *xparse(struct xparser *p, enum xkind kind, const struct rule_vars *
 	return set;
 }
 
+/* Parse one expression of the given kind on its own; see rule.h. */
+static void *parse_alone(enum xkind kind, const char *text, const struct rule_vars *vars, char *err,
+			 size_t errlen, int *rc)
+{
+	struct xparser p;
+	void *set = xparse(&p, kind, vars, text, strlen(text), 0);
+
+	*rc = 0;
+	if (set)
+		return set;
+	if (err && errlen)
+		snprintf(err, errlen, "col %zu: %s", p.err_off + 1, p.oom ? "out of memory" : p.msg);
+	*rc = p.oom ? -ENOMEM : -EINVAL;
+	return NULL;
+}
+
 int rule_addrset_parse(struct rule_addrset **out, const char *text, const struct rule_vars *vars,
 		       char *err, size_t errlen)
 {
-	struct xparser p;
+	int rc;
 
-	*out = xparse(&p, X_ADDR, vars, text, strlen(text), 0);
-	if (*out)
-		return 0;
-	if (err && errlen)
-		snprintf(err, errlen, "col %zu: %s", p.err_off + 1, p.oom ? "out of memory" : p.msg);
-	return p.oom ? -ENOMEM : -EINVAL;
+	*out = parse_alone(X_ADDR, text, vars, err, errlen, &rc);
+	return rc;
 }
 
 void rule_addrset_destroy(struct rule_addrset *s)
@@ -848,14 +860,10 @@ void rule_addrset_destroy(struct rule_addrset *s)
 int rule_portset_parse(struct rule_portset **out, const char *text, const struct rule_vars *vars,
 		       char *err, size_t errlen)
 {
-	struct xparser p;
+	int rc;
 
-	*out = xparse(&p, X_PORT, vars, text, strlen(text), 0);
-	if (*out)
-		return 0;
-	if (err && errlen)
-		snprintf(err, errlen, "col %zu: %s", p.err_off + 1, p.oom ? "out of memory" : p.msg);
-	return p.oom ? -ENOMEM : -EINVAL;
+	*out = parse_alone(X_PORT, text, vars, err, errlen, &rc);
+	return rc;
 }
 
 void rule_portset_destroy(struct rule_portset *s)

@@ -35,13 +35,9 @@ static struct rule_pm *pm_new(struct rp_ctx *c, enum rule_pm_type t)
 
 static int hexval(char ch)
 {
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
+	int v = rule_digit_val(ch);
+
+	return v < 16 ? v : -1;
 }
 
 /* "abc|41 42|\;" -> bytes */

@@ -174,4 +174,7 @@ const struct rule_class *rule_class_find_builtin(const char *name);
 /* Accessors rule_set.c gives the parser. */
 struct rule_set_cache **ruleset_set_cache(struct ruleset *rs);
 
+/* Value of a hexadecimal (or lower-base) digit; 99 when ch is none. */
+int rule_digit_val(char ch);
+
 #endif

@@ -222,7 +222,8 @@ void rp_warn(struct rp_ctx *c, size_t off, const char *fmt, ...)
 
 /* ------------------------------------------------------------ numbers */
 
-static int digit_val(char ch)
+/* Value of a digit of base up to 16; 99 for anything else. */
+int rule_digit_val(char ch)
 {
 	if (ch >= '0' && ch <= '9')
 		return ch - '0';
@@ -267,7 +268,7 @@ int rp_int(struct rp_ctx *c, struct rp_span s, int base, int64_t min, int64_t ma
 			       (int)t.n, t.p);
 	lim = neg ? (uint64_t)0 - (uint64_t)min : (uint64_t)max;
 	for (; i < t.n; i++) {
-		int d = digit_val(t.p[i]);
+		int d = rule_digit_val(t.p[i]);
 
 		if (d >= base)
 			return rp_fail(c, t.off, RULE_SKIP_SYNTAX, NULL, "bad number for %s: '%.*s'",
