@@ -23,39 +23,12 @@
 #include "pkt.h"
 
 #include "check.h"
+#include "pktbytes.h"
 
 #define SEC 1000000000ULL
 #define BUF_MAX 70000
 
 static struct ctr_block ctrs;
-
-static void w16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void w32(uint8_t *p, uint32_t v)
-{
-	w16(p, (uint16_t)(v >> 16));
-	w16(p + 2, (uint16_t)v);
-}
-
-static uint32_t sum16(uint32_t s, const uint8_t *b, size_t n)
-{
-	for (; n > 1; n -= 2, b += 2)
-		s += (uint32_t)(b[0] << 8 | b[1]);
-	if (n)
-		s += (uint32_t)b[0] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
 
 /* ----------------------------------------------------------- datagrams */
 

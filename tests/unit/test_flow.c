@@ -20,6 +20,7 @@
 #include "pkt.h"
 
 #include "check.h"
+#include "check_ctr.h"
 
 #define S 1000000000ull
 #define MS 1000000ull
@@ -100,20 +101,7 @@ static struct flow_table *mk_table(const struct flow_table_cfg *c)
  * counter 0 (decoder counters are never touched by the flow table). */
 static void expect_ctrs(int line, const int *pairs)
 {
-	uint64_t want[CTR__COUNT];
-
-	memset(want, 0, sizeof(want));
-	for (int i = 0; pairs[i] >= 0; i += 2)
-		want[pairs[i]] = (uint64_t)pairs[i + 1];
-	for (int i = 0; i < CTR__COUNT; i++) {
-		uint64_t got = ctr_read(&ctrs, (enum ctr_id)i);
-		if (got != want[i]) {
-			printf("FAIL %s:%d [%s]: counter %s\n    got:  %llu\n    want: %llu\n", __FILE__, line,
-			       cur_test, ctr_name((enum ctr_id)i), (unsigned long long)got,
-			       (unsigned long long)want[i]);
-			failures++;
-		}
-	}
+	check_ctrs(__FILE__, line, &ctrs, NULL, pairs);
 }
 
 #define EXPECT_CTRS(...) expect_ctrs(__LINE__, (const int[]){ __VA_ARGS__, -1 })
