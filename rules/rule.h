@@ -191,7 +191,7 @@ struct rule_byte_test {
 };
 
 struct rule_byte_jump {
-	uint8_t nbytes;
+	uint8_t nbytes;          /* 0 (jump by offset and post_offset only, as Suricata 7), 1-8 binary, 1-20 string */
 	bool relative, align, from_beginning, from_end, has_bitmask;
 	enum rule_endian endian;
 	enum rule_num_base base;
@@ -265,14 +265,18 @@ struct rule_flowbit {
 	const char *const *names;
 };
 
-enum rule_thr_type { RULE_THR_LIMIT, RULE_THR_THRESHOLD, RULE_THR_BOTH };
+/* backoff: alert on the 1st, then every count-th match, count multiplied by
+ * multiplier after each alert (Suricata 7). */
+enum rule_thr_type { RULE_THR_LIMIT, RULE_THR_THRESHOLD, RULE_THR_BOTH, RULE_THR_BACKOFF };
 enum rule_track { RULE_TRACK_BY_SRC, RULE_TRACK_BY_DST, RULE_TRACK_BY_RULE, RULE_TRACK_BY_BOTH,
 		  RULE_TRACK_BY_FLOW };
 struct rule_threshold {
 	bool set;
 	enum rule_thr_type type; /* detection_filter: always THRESHOLD */
 	enum rule_track track;
-	uint32_t count, seconds;
+	uint32_t count, seconds;   /* seconds 0 only for backoff (no window) */
+	uint32_t multiplier;       /* backoff only, >= 2 */
+	enum rule_unique { RULE_UNIQUE_NONE, RULE_UNIQUE_SRC_PORT, RULE_UNIQUE_DST_PORT } unique_on;
 };
 
 enum rule_target { RULE_TARGET_NONE, RULE_TARGET_SRC, RULE_TARGET_DST };

@@ -273,8 +273,8 @@ static int cmp_parse(struct rp_ctx *c, struct rp_span v, uint32_t max, const cha
 	int64_t a, b;
 	size_t skip = 0;
 
-	if (t.n >= 2 && (t.p[0] == '<' || t.p[0] == '>') && t.p[1] == '=') {
-		op = t.p[0] == '<' ? RULE_CMP_LE : RULE_CMP_GE;
+	if (t.n >= 2 && (t.p[0] == '<' || t.p[0] == '>' || t.p[0] == '!') && t.p[1] == '=') {
+		op = t.p[0] == '<' ? RULE_CMP_LE : t.p[0] == '>' ? RULE_CMP_GE : RULE_CMP_NE;
 		skip = 2;
 	} else if (t.n && (t.p[0] == '<' || t.p[0] == '>' || t.p[0] == '!' || t.p[0] == '=')) {
 		op = t.p[0] == '<' ? RULE_CMP_LT : t.p[0] == '>' ? RULE_CMP_GT :
@@ -535,6 +535,7 @@ static int kw_threshold(struct rp_ctx *c, struct rp_span kw, struct rp_span v)
 	bool df = rp_span_ieq(kw, "detection_filter");
 	struct rule_threshold *t = df ? &c->r->detection_filter : &c->r->threshold;
 	bool have_type = df, have_track = false, have_count = false, have_secs = false;
+	bool have_mult = false, have_unique = false;
 	struct rp_span item;
 	const char *kn = df ? "detection_filter" : "threshold";
 
@@ -564,9 +565,11 @@ static int kw_threshold(struct rp_ctx *c, struct rp_span kw, struct rp_span v)
 				t->type = RULE_THR_THRESHOLD;
 			else if (rp_span_ieq(val, "both"))
 				t->type = RULE_THR_BOTH;
+			else if (rp_span_ieq(val, "backoff"))
+				t->type = RULE_THR_BACKOFF;
 			else
 				return rp_fail(c, val.off, RULE_SKIP_SYNTAX, NULL,
-					       "threshold type must be limit, threshold or both, not '%.*s'",
+					       "threshold type must be limit, threshold, both or backoff, not '%.*s'",
 					       (int)val.n, val.p);
 		} else if (rp_span_ieq(key, "track")) {
 			if (have_track)
@@ -600,6 +603,25 @@ static int kw_threshold(struct rp_ctx *c, struct rp_span kw, struct rp_span v)
 			if (rp_int(c, val, 10, 1, UINT32_MAX, "seconds", &x))
 				return -EINVAL;
 			t->seconds = (uint32_t)x;
+		} else if (!df && rp_span_ieq(key, "multiplier")) {
+			if (have_mult)
+				goto dup;
+			have_mult = true;
+			if (rp_int(c, val, 10, 2, UINT32_MAX, "multiplier", &x))
+				return -EINVAL;
+			t->multiplier = (uint32_t)x;
+		} else if (rp_span_ieq(key, "unique_on")) {
+			if (have_unique)
+				goto dup;
+			have_unique = true;
+			if (rp_span_ieq(val, "src_port"))
+				t->unique_on = RULE_UNIQUE_SRC_PORT;
+			else if (rp_span_ieq(val, "dst_port"))
+				t->unique_on = RULE_UNIQUE_DST_PORT;
+			else
+				return rp_fail(c, val.off, RULE_SKIP_SYNTAX, NULL,
+					       "%s unique_on must be src_port or dst_port, not '%.*s'", kn,
+					       (int)val.n, val.p);
 		} else {
 			return rp_fail(c, item.off, RULE_SKIP_SYNTAX, NULL, "unknown %s option '%.*s'", kn,
 				       (int)key.n, key.p);
@@ -609,9 +631,17 @@ dup:
 		return rp_fail(c, item.off, RULE_SKIP_INVALID, NULL, "%s: '%.*s' given twice", kn,
 			       (int)key.n, key.p);
 	}
-	if (!have_type || !have_track || !have_count || !have_secs)
+	if (t->type == RULE_THR_BACKOFF) {
+		if (!have_track || !have_count || !have_mult || have_secs)
+			return rp_fail(c, kw.off, RULE_SKIP_SYNTAX, NULL,
+				       "threshold type backoff needs track, count and multiplier (no seconds)");
+	} else if (!have_type || !have_track || !have_count || !have_secs || have_mult) {
 		return rp_fail(c, kw.off, RULE_SKIP_SYNTAX, NULL, "%s needs %s", kn,
-			       df ? "track, count and seconds" : "type, track, count and seconds");
+			       df ? "track, count and seconds" : "type, track, count and seconds (multiplier only with backoff)");
+	}
+	if (have_unique && (!df || (t->track != RULE_TRACK_BY_SRC && t->track != RULE_TRACK_BY_DST)))
+		return rp_fail(c, kw.off, RULE_SKIP_INVALID, NULL,
+			       "unique_on needs detection_filter with track by_src or by_dst");
 	t->set = true;
 	return 0;
 }
@@ -652,6 +682,7 @@ static const struct kw_def keywords[] = {
 	{ "offset", V_REQ, rp_kw_position },
 	{ "pcre", V_REQ, rp_kw_pcre },
 	{ "pkt_data", V_NONE, kw_nop },
+	{ "prefilter", V_NONE, kw_nop },
 	{ "priority", V_REQ, kw_priority },
 	{ "rawbytes", V_NONE, rp_kw_nocase },
 	{ "reference", V_REQ, kw_reference },
@@ -680,7 +711,7 @@ static const char *const unsupported[] = {
 	"flow.pkts", "flowint", "flowvar", "fragbits", "fragoffset", "from_base64", "geoip",
 	"header_lowercase", "hostbits", "icmp_id", "icmp_seq", "icmpv4.hdr", "icmpv6.hdr",
 	"icmpv6.mtu", "id", "ipopts", "iprep", "ipv4-csum", "ipv4.hdr", "ipv6.hdr", "l3_proto",
-	"logto", "lua", "luajit", "luaxform", "pcrexform", "pktvar", "prefilter", "react", "replace",
+	"logto", "lua", "luajit", "luaxform", "pcrexform", "pktvar", "react", "replace",
 	"requires", "resp", "rpc", "sd_pattern", "seq", "session", "startswith", "stream-event",
 	"stream_reassemble", "stream_size", "strip_pseudo_headers", "strip_whitespace", "tag",
 	"tcp.flags", "tcp.hdr", "tcp.mss", "tcpv4-csum", "tcpv6-csum", "to_lowercase", "to_md5",

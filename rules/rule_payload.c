@@ -536,7 +536,7 @@ int rp_kw_byte_jump(struct rp_ctx *c, struct rp_span kw, struct rp_span v)
 	(void)kw;
 	if (!rp_span_next(&v, ',', &nb) || !rp_span_next(&v, ',', &off))
 		return rp_fail(c, nb.off, RULE_SKIP_SYNTAX, NULL, "byte_jump needs bytes,offset");
-	if (rp_int(c, nb, 10, 1, 20, "byte_jump bytes", &x))
+	if (rp_int(c, nb, 10, 0, 20, "byte_jump bytes", &x))
 		return -EINVAL;
 	bj.nbytes = (uint8_t)x;
 	if (no_var(c, off, "byte_jump", "offset") ||

@@ -626,7 +626,7 @@ static void test_threshold(void)
 	SKIP(H "threshold:type limit,track by_src,count 1; sid:1;)", "t.rules:1:31", RULE_SKIP_SYNTAX,
 	     "threshold needs type, track, count and seconds");
 	SKIP(H "threshold:type often,track by_src,count 1,seconds 1; sid:1;)", "t.rules:1:46",
-	     RULE_SKIP_SYNTAX, "type must be limit, threshold or both");
+	     RULE_SKIP_SYNTAX, "type must be limit, threshold, both or backoff");
 	SKIP(H "threshold:type limit,track by_dog,count 1,seconds 1; sid:1;)", "t.rules:1:58",
 	     RULE_SKIP_SYNTAX, "track must be");
 	SKIP(H "threshold:type limit,track by_src,count 1,seconds 1,count 2; sid:1;)", "t.rules:1:83",
