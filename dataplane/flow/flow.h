@@ -54,6 +54,9 @@ enum {
 	FLOW_F_SEEN_TC = 1u << 2,     /* a packet to the client was seen */
 	FLOW_F_FIN_TS = 1u << 3,      /* the client sent FIN */
 	FLOW_F_FIN_TC = 1u << 4,      /* the server sent FIN */
+	FLOW_F_MIDSTREAM = 1u << 5,   /* TCP picked up without its handshake */
+	FLOW_F_PASS = 1u << 6,        /* a pass rule matched: no more inspection */
+	FLOW_F_DROP = 1u << 7,        /* a drop/reject rule matched (inline mode drops the rest) */
 };
 
 struct flow {
@@ -62,6 +65,7 @@ struct flow {
 	uint32_t hnext;           /* bucket chain / free list */
 	uint32_t lru_prev, lru_next;
 	uint32_t pkts[2];         /* [0] to server, [1] to client */
+	uint32_t xs;              /* inspection state slot + 1 (0: none): the worker's, zeroed at creation */
 	uint64_t bytes[2];
 	uint64_t first_ns, last_ns;   /* this record's first/last packet */
 	uint64_t created_ns;      /* first packet of the flow: names the flow */
@@ -106,6 +110,18 @@ struct flow *flow_table_update(struct flow_table *ft, const struct pkt *p, int *
  */
 void flow_table_update_burst(struct flow_table *ft, const struct pkt *pk, unsigned n,
 			     struct flow **out, int *toserver);
+
+/* Called right after packet i of a burst is accounted to f (NULL: no flow),
+ * before the next packet is: f and its state are exactly as of packet i. */
+typedef void (*flow_pkt_fn)(void *arg, unsigned i, struct flow *f, int toserver);
+
+/* flow_table_update_burst(), calling cb for each packet in order. */
+void flow_table_update_burst_cb(struct flow_table *ft, const struct pkt *pk, unsigned n,
+				flow_pkt_fn cb, void *arg);
+
+/* The live flow of an unfragmented packet, without accounting it (a
+ * reassembled datagram whose fragments were accounted); NULL if none. */
+struct flow *flow_table_find(struct flow_table *ft, const struct pkt *p, int *toserver);
 
 /* End up to budget flows idle at packet time now_ns; returns how many. */
 unsigned flow_table_expire(struct flow_table *ft, uint64_t now_ns, unsigned budget);

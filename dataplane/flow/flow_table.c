@@ -305,8 +305,10 @@ static void tcp_track(struct flow *f, int ts, uint8_t fl)
 			*s = FLOW_TCP_SYN_SENT;
 		else if ((fl & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
 			*s = FLOW_TCP_SYN_RECV;
-		else if (fl & TCP_ACK)
+		else if (fl & TCP_ACK) {
 			*s = FLOW_TCP_ESTABLISHED;   /* picked up mid-stream */
+			f->fl |= FLOW_F_MIDSTREAM;
+		}
 		break;
 	case FLOW_TCP_SYN_SENT:
 		if (!ts && (fl & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
@@ -476,16 +478,22 @@ struct flow *flow_table_update(struct flow_table *ft, const struct pkt *p, int *
 	return update_keyed(ft, p, &k, src_lo, bucket_hash(&k, ft->seed), toserver);
 }
 
-void flow_table_update_burst(struct flow_table *ft, const struct pkt *pk, unsigned n,
-			     struct flow **out, int *toserver)
+static void update_burst(struct flow_table *ft, const struct pkt *pk, unsigned n, struct flow **out,
+			 int *toserver, flow_pkt_fn cb, void *arg)
 {
 	struct flow_key k[FLOW_BURST_MAX];
 	uint32_t h[FLOW_BURST_MAX];
 	int8_t lo[FLOW_BURST_MAX];
 
 	if (n > FLOW_BURST_MAX) {
-		for (unsigned i = 0; i < n; i++)
-			out[i] = flow_table_update(ft, &pk[i], &toserver[i]);
+		for (unsigned i = 0; i < n; i++) {
+			int ts;
+			struct flow *f = flow_table_update(ft, &pk[i], &ts);
+			if (cb)
+				cb(arg, i, f, ts);
+			else
+				out[i] = f, toserver[i] = ts;
+		}
 		return;
 	}
 	/* 1: keys and hashes; start loading the buckets */
@@ -509,9 +517,45 @@ void flow_table_update_burst(struct flow_table *ft, const struct pkt *pk, unsign
 		}
 	}
 	/* 3: account, strictly in packet order */
-	for (unsigned i = 0; i < n; i++)
-		out[i] = lo[i] < 0 ? flow_table_update(ft, &pk[i], &toserver[i])
-				   : update_keyed(ft, &pk[i], &k[i], lo[i], h[i], &toserver[i]);
+	for (unsigned i = 0; i < n; i++) {
+		int ts;
+		struct flow *f = lo[i] < 0 ? flow_table_update(ft, &pk[i], &ts)
+					   : update_keyed(ft, &pk[i], &k[i], lo[i], h[i], &ts);
+		if (cb)
+			cb(arg, i, f, ts);
+		else
+			out[i] = f, toserver[i] = ts;
+	}
+}
+
+void flow_table_update_burst(struct flow_table *ft, const struct pkt *pk, unsigned n,
+			     struct flow **out, int *toserver)
+{
+	update_burst(ft, pk, n, out, toserver, NULL, NULL);
+}
+
+void flow_table_update_burst_cb(struct flow_table *ft, const struct pkt *pk, unsigned n,
+				flow_pkt_fn cb, void *arg)
+{
+	update_burst(ft, pk, n, NULL, NULL, cb, arg);
+}
+
+struct flow *flow_table_find(struct flow_table *ft, const struct pkt *p, int *toserver)
+{
+	struct flow_key k;
+
+	if (p->flags & PKT_F_FRAG)
+		return NULL;
+	int src_lo = key_make(p, p->sport, p->dport, &k);
+	uint32_t h = bucket_hash(&k, ft->seed);
+	for (uint32_t idx = ft->buckets[h & ft->mask]; idx != FLOW_NIL; idx = ft->flows[idx].hnext) {
+		struct flow *x = &ft->flows[idx];
+		if (x->hash == h && !memcmp(&x->key, &k, sizeof(k))) {
+			*toserver = src_lo == !!(x->fl & FLOW_F_CLIENT_LO);
+			return x;
+		}
+	}
+	return NULL;
 }
 
 unsigned flow_table_expire(struct flow_table *ft, uint64_t now_ns, unsigned budget)

@@ -20,9 +20,11 @@
 enum pkt_link {
 	PKT_LINK_NULL = 0,        /* BSD loopback, host-order AF */
 	PKT_LINK_ETHERNET = 1,
+	PKT_LINK_PPP = 9,
 	PKT_LINK_RAW_OLD = 12,    /* DLT_RAW on most BSD-derived headers */
 	PKT_LINK_RAW_OBSD = 14,
 	PKT_LINK_RAW = 101,
+	PKT_LINK_C_HDLC = 104,    /* Cisco HDLC */
 	PKT_LINK_LOOP = 108,      /* OpenBSD loopback, network-order AF */
 	PKT_LINK_SLL = 113,
 	PKT_LINK_IPV4 = 228,

@@ -586,6 +586,38 @@ static bool decode_raw_ip(struct dctx *d, const uint8_t *b, uint32_t n)
 	}
 }
 
+/* PPP (RFC 1661/1662): optional address/control 0xff 0x03, then a 1- or
+ * 2-byte protocol (an odd first byte is a compressed one-byte field). */
+static bool decode_ppp(struct dctx *d, const uint8_t *b, uint32_t n)
+{
+	uint16_t proto;
+
+	if (n >= 2 && b[0] == 0xff && b[1] == 0x03) {
+		b += 2;
+		n -= 2;
+	}
+	if (n < 1)
+		return bad(d, CTR_EV_LINK_TRUNC);
+	if (b[0] & 1) {
+		proto = b[0];
+		b++;
+		n--;
+	} else {
+		if (n < 2)
+			return bad(d, CTR_EV_LINK_TRUNC);
+		proto = rd16(b);
+		b += 2;
+		n -= 2;
+	}
+	if (proto == 0x0021)
+		return decode_ipv4(d, b, n);
+	if (proto == 0x0057)
+		return decode_ipv6(d, b, n);
+	d->p->flags |= PKT_F_NON_IP;
+	cnt(d, CTR_NON_IP);
+	return false;
+}
+
 bool pkt_decode(struct pkt *p, const uint8_t *data, uint32_t len, uint64_t ts_ns,
 		const struct pkt_decode_opts *o, struct ctr_block *ctr)
 {
@@ -640,6 +672,15 @@ bool pkt_decode(struct pkt *p, const uint8_t *data, uint32_t len, uint64_t ts_ns
 		if (len < 20)
 			return bad(&d, CTR_EV_LINK_TRUNC);
 		ok = decode_l3(&d, rd16(data), data + 20, len - 20);
+		break;
+	case PKT_LINK_PPP:
+		ok = decode_ppp(&d, data, len);
+		break;
+	case PKT_LINK_C_HDLC:
+		/* address, control, then an Ethernet type */
+		if (len < 4)
+			return bad(&d, CTR_EV_LINK_TRUNC);
+		ok = decode_l3(&d, rd16(data + 2), data + 4, len - 4);
 		break;
 	default:
 		return bad(&d, CTR_EV_LINK_UNSUP);
