@@ -94,6 +94,25 @@
 	X(DEFRAG_MEMCAP_DROPS, "defrag.memcap_drops",  "fragments dropped because the fragment data memcap was reached") \
 	X(DEFRAG_MAX_FRAGS_DROPS, "defrag.max_frags_drops", "datagrams dropped because they exceeded the fragments-per-datagram bound") \
 	X(DEFRAG_INVALID,    "defrag.invalid",         "invalid fragments (beyond 65535, bad length, inconsistent last fragment); their datagram is dropped") \
+	X(STREAM_SESSIONS,   "stream.sessions",        "TCP flows given reassembly state") \
+	X(STREAM_NO_SESSION, "stream.session_memcap",  "TCP flows not reassembled because every session slot was in use (packet inspection only)") \
+	X(STREAM_MIDSTREAM,  "stream.midstream_pickups", "TCP sessions picked up without a handshake (stream.midstream)") \
+	X(STREAM_BYTES,      "stream.reassembled_bytes", "bytes delivered in order to stream inspection") \
+	X(STREAM_OOO,        "stream.out_of_order",    "segments buffered because they arrived ahead of a gap") \
+	X(STREAM_OVERLAP,    "stream.overlaps",        "segments overlapping data already received") \
+	X(STREAM_OVERLAP_DIFF, "stream.overlap_diff_data", "overlapping segments whose overlapping bytes differ from those received") \
+	X(STREAM_GAP,        "stream.reassembly_gap",  "gaps skipped: data never seen (lost or bounds hit) was stepped over") \
+	X(STREAM_DEPTH,      "stream.depth_reached",   "stream directions that reached the reassembly depth (rest not inspected)") \
+	X(STREAM_MEMCAP,     "stream.memcap_drops",    "out-of-order segments not buffered because the segment memcap was reached") \
+	X(STREAM_SEG_LIMIT,  "stream.segment_limit_drops", "out-of-order segments not buffered because the direction held its maximum") \
+	X(DETECT_ALERTS,     "detect.alert",           "alerts raised (before thresholds)") \
+	X(DETECT_SUPPRESSED, "detect.alerts_suppressed", "alerts suppressed by threshold or detection_filter") \
+	X(DETECT_QUEUE_OVERFLOW, "detect.alert_queue_overflow", "alerts lost because one packet matched more rules than the per-packet alert bound") \
+	X(DETECT_CANDIDATES, "detect.mpm_candidates",  "rules verified after a fast-pattern match") \
+	X(DETECT_PCRE_LIMIT, "detect.pcre_match_limit", "pcre evaluations that hit the match limit (counted as no match)") \
+	X(DETECT_PASSED,     "detect.passed",          "packets a pass rule exempted from further inspection") \
+	X(DETECT_DROP_FLOWS, "detect.drop_flows",      "flows marked for dropping by a drop or reject rule") \
+	X(DETECT_THR_FULL,   "detect.threshold_table_full", "threshold entries not tracked because the threshold table was full (the alert is raised)") \
 	X(OUT_RECORDS,       "output.records",         "records pushed to the output thread") \
 	X(OUT_RING_DROP,     "output.ring_drops",      "records dropped because the output ring was full (live input only)") \
 	X(OUT_RING_WAIT,     "output.ring_waits",      "times a worker waited for room in its output ring (offline input)") \
