@@ -95,8 +95,26 @@ void summary_print(FILE *f, const char *input, const char *eve_path, const struc
 	row(f, "flows without a table slot", v[CTR_FLOW_NOFLOW]);
 	row(f, "orphan fragments", v[CTR_FLOW_FRAG_ORPHAN]);
 
-	fprintf(f, "\nalerts\n");
-	fprintf(f, "  %-34s %18s\n", "alerts", "0 (no rules loaded)");
+	fprintf(f, "\ndetection\n");
+	if (!r->rules_loaded) {
+		fprintf(f, "  %-34s %18s\n", "alerts", "0 (no rules loaded)");
+	} else {
+		row(f, "rules loaded", r->rules_loaded);
+		row(f, "alerts written", r->eve.alerts);
+		row(f, "suppressed (threshold)", r->eve.alerts_suppressed);
+		row(f, "flows marked for drop", v[CTR_DETECT_DROP_FLOWS]);
+		row(f, "TCP sessions reassembled", v[CTR_STREAM_SESSIONS]);
+		row(f, "stream bytes inspected", v[CTR_STREAM_BYTES]);
+		row(f, "stream gaps / depth reached", v[CTR_STREAM_GAP] + v[CTR_STREAM_DEPTH]);
+		row(f, "sessions without state (full)", v[CTR_STREAM_NO_SESSION]);
+		row(f, "datagrams defragmented", v[CTR_DEFRAG_REASSEMBLED]);
+		if (r->eve.nsigs) {
+			fprintf(f, "\n  %8s  %-10s %s\n", "alerts", "sid", "signature");
+			for (unsigned i = 0; i < r->eve.nsigs; i++)
+				fprintf(f, "  %8llu  %u:%-8u %s\n", (unsigned long long)r->eve.sigs[i].n,
+					r->eve.sigs[i].gid, r->eve.sigs[i].sid, r->eve.sigs[i].msg);
+		}
+	}
 
 	if (r->eve.ntop) {
 		struct out_flow top[EVE_TOP_FLOWS];

@@ -20,6 +20,7 @@
 #include "io.h"
 #include "pipeline.h"
 #include "summary.h"
+#include "vigil_rules.h"
 #include "vigil_schema.h"
 #include "vlog.h"
 
@@ -29,7 +30,7 @@
 
 enum {
 	OPT_DPDK = 256, OPT_SET, OPT_HELP_CONFIG, OPT_WORKERS, OPT_SYSLOG, OPT_NO_PROGRESS,
-	OPT_PROGRESS,
+	OPT_PROGRESS, OPT_RULES_REPORT, OPT_STRICT_RULES,
 };
 
 static const struct option long_opts[] = {
@@ -40,6 +41,8 @@ static const struct option long_opts[] = {
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "rules-report", required_argument, NULL, OPT_RULES_REPORT },
+	{ "strict-rules", no_argument, NULL, OPT_STRICT_RULES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -65,7 +68,10 @@ static void usage(FILE *f)
 		"  --set KEY=VALUE   override one configuration key (repeatable), e.g. --set flow.max-flows=100000\n"
 		"  -l DIR            log directory: eve.json is appended there (default: default-log-dir)\n"
 		"  -k all|none       checksum validation (default: checksum-validation)\n"
-		"  -S RULES          exclusive rules file (needs the detection engine)\n"
+		"  -S RULES          rules file (Suricata/Snort syntax); skipped rules are logged with\n"
+		"                    file:line:col and the rest loads\n"
+		"  --strict-rules    refuse to start if any rule is skipped\n"
+		"  --rules-report F  write the rule load report (loaded, skipped, why) to F as JSON\n"
 		"  --workers N       worker threads (default: threading.workers)\n"
 		"  -T                test the configuration and exit (-v also prints every key)\n"
 		"  -v                more log output (repeat for debug)\n"
@@ -159,7 +165,9 @@ static void fill_flow_cfg(const struct cfg *c, struct flow_table_cfg *f)
 int main(int argc, char **argv)
 {
 	const char *rfile = NULL, *iface = NULL, *cfile = NULL, *logdir = NULL, *kopt = NULL,
-		   *rules = NULL;
+		   *rules = NULL, *rules_report = NULL;
+	int strict_rules = 0;
+	struct detect_engine *de = NULL;
 	const char **sets = calloc((size_t)argc + 1, sizeof(char *));
 	int nsets = 0, verbose = 0, quiet = 0, test_only = 0, use_dpdk = 0, use_syslog = 0;
 	int progress_opt = -1;
@@ -186,6 +194,8 @@ int main(int argc, char **argv)
 		case OPT_SET: sets[nsets++] = optarg; break;
 		case OPT_SYSLOG: use_syslog = 1; break;
 		case OPT_PROGRESS: progress_opt = 1; break;
+		case OPT_RULES_REPORT: rules_report = optarg; break;
+		case OPT_STRICT_RULES: strict_rules = 1; break;
 		case OPT_NO_PROGRESS: progress_opt = 0; break;
 		case OPT_WORKERS: {
 			char *end;
@@ -252,16 +262,16 @@ int main(int argc, char **argv)
 	if (!logdir)
 		logdir = cfg_get_str(cfg, "default-log-dir");
 
+	if (rules && vigil_rules_load(cfg, rules, strict_rules, rules_report, &de, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigil: -S %s: %s\n", rules, err);
+		goto out;
+	}
 	if (test_only) {
 		if (verbose)
 			cfg_dump(cfg, stdout);
-		printf("vigil: configuration %s is valid\n", cfile ? cfile : "(defaults)");
+		printf("vigil: configuration %s is valid%s\n", cfile ? cfile : "(defaults)",
+		       rules ? " (rules compiled)" : "");
 		rc = 0;
-		goto out;
-	}
-	if (rules) {
-		fprintf(stderr, "vigil: -S %s: this build has no detection engine yet; refusing to run "
-				"without the rules you asked for\n", rules);
 		goto out;
 	}
 	if (!!rfile + !!iface + use_dpdk != 1) {
@@ -301,6 +311,27 @@ int main(int argc, char **argv)
 	pc.eve.community_id_seed = (uint16_t)cfg_get_u64(cfg, "outputs.eve-log.community-id-seed");
 	pc.eve.flows = cfg_get_bool(cfg, "outputs.eve-log.types.flow");
 	pc.eve.stats = cfg_get_bool(cfg, "outputs.eve-log.types.stats");
+	pc.eve.alerts = cfg_get_bool(cfg, "outputs.eve-log.types.alert");
+	pc.de = de;
+	pc.thresholds = (uint32_t)cfg_get_u64(cfg, "detect.thresholds");
+	{
+		struct inspect_cfg *ic = &pc.inspect;
+		ic->sessions = (uint32_t)cfg_get_u64(cfg, "stream.sessions");
+		ic->carry = (uint32_t)cfg_get_size(cfg, "stream.inspect-carry");
+		ic->midstream = cfg_get_bool(cfg, "stream.midstream");
+		ic->payload_max = (uint32_t)cfg_get_size(cfg, "detect.alert-payload-max");
+		ic->packet_max = (uint32_t)cfg_get_size(cfg, "detect.alert-packet-max");
+		ic->stream.depth = (uint32_t)cfg_get_size(cfg, "stream.reassembly.depth");
+		ic->stream.memcap = cfg_get_size(cfg, "stream.reassembly.memcap");
+		ic->stream.max_segs = (uint32_t)cfg_get_u64(cfg, "stream.reassembly.max-segments");
+		ic->stream.policy = cfg_get_enum(cfg, "stream.reassembly.policy") == 1 ? STREAM_LAST : STREAM_FIRST;
+		ic->defrag.max_trackers = (uint32_t)cfg_get_u64(cfg, "defrag.trackers");
+		ic->defrag.memcap = cfg_get_size(cfg, "defrag.memcap");
+		ic->defrag.max_frags = (uint32_t)cfg_get_u64(cfg, "defrag.max-frags");
+		ic->defrag.timeout_ns = cfg_get_duration_ms(cfg, "defrag.timeout") * 1000000ULL;
+		ic->defrag.policy = cfg_get_enum(cfg, "defrag.policy") == 1 ? DEFRAG_LAST : DEFRAG_FIRST;
+		ic->defrag.seed = (uint32_t)random_seed();
+	}
 
 	rc = 1;
 	if (rfile) {
@@ -351,6 +382,7 @@ fail:
 out:
 	g_src = NULL;
 	io_destroy(src);
+	detect_engine_destroy(de);
 	cfg_destroy(cfg);
 	free(sets);
 	return rc;

@@ -31,6 +31,19 @@ struct eve_writer {
 	uint64_t start_wall_ns;
 	struct eve_summary sum;
 	struct jbuf jb;           /* the record being formatted */
+	struct eve_pending *pend; /* per ring: the alert whose bytes are arriving */
+	uint64_t *alerted;        /* flow ids that alerted (ALERTED_SLOTS, open addressing) */
+	struct eve_sig_count *sigs;   /* per signature counts (SIG_SLOTS) */
+};
+
+#define ALERTED_SLOTS 65536u
+#define SIG_SLOTS 4096u
+
+struct eve_pending {
+	bool active;
+	struct out_alert a;
+	uint8_t *buf;
+	uint32_t have, need, cap;
 };
 
 static uint64_t now_ns(clockid_t c)
@@ -76,7 +89,7 @@ void eve_format_ts(uint64_t ns, char *buf, size_t len)
 	memcpy(buf + n + 7, "+0000", 6);
 }
 
-static void addr_str(const uint8_t *a, uint8_t ipver, char *buf, size_t len)
+void eve_addr_str(const uint8_t *a, uint8_t ipver, char *buf, size_t len)
 {
 	if (ipver != 4 || len < 16) {
 		inet_ntop(ipver == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len);
@@ -95,7 +108,7 @@ static void addr_str(const uint8_t *a, uint8_t ipver, char *buf, size_t len)
 	}
 }
 
-static const char *proto_name(uint8_t p, char *buf, size_t len)
+const char *eve_proto_name(uint8_t p, char *buf, size_t len)
 {
 	switch (p) {
 	case 1: return "ICMP";
@@ -193,7 +206,7 @@ void eve_community_id(const struct out_flow *f, uint16_t seed, char *buf, size_t
 }
 
 /* The flow record, written straight into b (see jbuf.h for why). */
-static void flow_format(struct jbuf *b, const struct out_rec *r, uint16_t seed)
+static void flow_format(struct jbuf *b, const struct out_rec *r, uint16_t seed, bool alerted)
 {
 	const struct out_flow *f = &r->u.flow;
 	char ts[64], a[INET6_ADDRSTRLEN], pb[8], cid[64];
@@ -210,15 +223,15 @@ static void flow_format(struct jbuf *b, const struct out_rec *r, uint16_t seed)
 		jb_key(b, "vlan");
 		jb_raw(b, v, (size_t)n);
 	}
-	addr_str(f->src, f->ipver, a, sizeof(a));
+	eve_addr_str(f->src, f->ipver, a, sizeof(a));
 	jb_kstr(b, "src_ip", a);
 	if (ports)
 		jb_ku64(b, "src_port", f->sport);
-	addr_str(f->dst, f->ipver, a, sizeof(a));
+	eve_addr_str(f->dst, f->ipver, a, sizeof(a));
 	jb_kstr(b, "dest_ip", a);
 	if (ports)
 		jb_ku64(b, "dest_port", f->dport);
-	jb_kstr(b, "proto", proto_name(f->proto, pb, sizeof(pb)));
+	jb_kstr(b, "proto", eve_proto_name(f->proto, pb, sizeof(pb)));
 	if (f->proto == 1 || f->proto == 58) {
 		jb_ku64(b, "icmp_type", f->icmp_type);
 		jb_ku64(b, "icmp_code", f->icmp_code);
@@ -237,7 +250,7 @@ static void flow_format(struct jbuf *b, const struct out_rec *r, uint16_t seed)
 	jb_ku64(b, "age", (f->last_ns - f->first_ns) / 1000000000ULL);
 	jb_kstr(b, "state", flow_state_name((enum flow_st)f->state));
 	jb_kstr(b, "reason", flow_reason_name((enum flow_end_reason)f->reason));
-	jb_kbool(b, "alerted", false);
+	jb_kbool(b, "alerted", alerted);
 	jb_close(b);
 
 	if (f->proto == 6) {
@@ -267,7 +280,7 @@ bool eve_format_record(struct jbuf *b, const struct out_rec *r, uint16_t communi
 	jb_reset(b);
 	switch (r->type) {
 	case OUT_REC_FLOW:
-		flow_format(b, r, community_seed);
+		flow_format(b, r, community_seed, false);
 		break;
 	default:
 		return false;
@@ -352,6 +365,125 @@ static void note_flow(struct eve_writer *w, const struct out_flow *f)
 	}
 }
 
+/* The set of flows that alerted, for the flow record's "alerted". */
+static bool alerted_take(struct eve_writer *w, uint64_t id, bool insert)
+{
+	if (!w->alerted || !id)
+		return false;
+	for (uint32_t i = 0; i < 16; i++) {
+		uint64_t *e = &w->alerted[(id * 0x9e3779b97f4a7c15ULL + i) & (ALERTED_SLOTS - 1)];
+		if (*e == id) {
+			if (!insert)
+				*e = 0;
+			return true;
+		}
+		if (insert && !*e) {
+			*e = id;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void note_sig(struct eve_writer *w, const struct eve_rule_info *ri)
+{
+	if (!w->sigs)
+		return;
+	uint64_t h = ((uint64_t)ri->gid << 32 | ri->sid) * 0x9e3779b97f4a7c15ULL;
+	for (uint32_t i = 0; i < 64; i++) {
+		struct eve_sig_count *e = &w->sigs[(h + i) & (SIG_SLOTS - 1)];
+		if (e->n && (e->gid != ri->gid || e->sid != ri->sid))
+			continue;
+		if (!e->n) {
+			e->gid = ri->gid;
+			e->sid = ri->sid;
+			snprintf(e->msg, sizeof(e->msg), "%s", ri->msg);
+		}
+		e->n++;
+		return;
+	}
+}
+
+static void alert_finish(struct eve_writer *w, struct eve_pending *pa)
+{
+	struct eve_rule_info ri;
+
+	pa->active = false;
+	if (!w->cfg.alert_fn)
+		return;
+	if (!w->cfg.alert_fn(w->cfg.alert_arg, &pa->a, &ri)) {
+		w->sum.alerts_suppressed++;
+		return;
+	}
+	w->sum.alerts++;
+	note_sig(w, &ri);
+	if (pa->a.flags & OUT_ALERT_F_FLOW)
+		alerted_take(w, pa->a.flow_id, true);
+	if (!w->f || !w->cfg.alerts)
+		return;
+	if (eve_format_alert(&w->jb, &pa->a, &ri, pa->buf, pa->have, w->cfg.community_id_seed))
+		write_line(w, w->jb.p, w->jb.len);
+	else
+		ctr_inc(w->ctr, CTR_OUT_WRITE_ERR);
+}
+
+static void handle_record(struct eve_writer *w, struct eve_pending *pa, const struct out_rec *r)
+{
+	if (r->type == OUT_REC_BYTES) {
+		if (!pa->active)
+			return;
+		uint32_t n = r->u.bytes.n < pa->need - pa->have ? r->u.bytes.n : pa->need - pa->have;
+		memcpy(pa->buf + pa->have, r->u.bytes.b, n);
+		pa->have += n;
+		if (pa->have == pa->need)
+			alert_finish(w, pa);
+		return;
+	}
+	if (pa->active)
+		alert_finish(w, pa);   /* its bytes were lost (live input, full ring) */
+	if (r->type == OUT_REC_ALERT) {
+		uint32_t need = r->u.alert.payload_len + r->u.alert.packet_len;
+		if (need > pa->cap) {
+			uint8_t *nb = realloc(pa->buf, need);
+			if (!nb) {
+				ctr_inc(w->ctr, CTR_OUT_WRITE_ERR);
+				return;
+			}
+			pa->buf = nb;
+			pa->cap = need;
+		}
+		pa->active = true;
+		pa->a = r->u.alert;
+		pa->have = 0;
+		pa->need = need;
+		if (!need)
+			alert_finish(w, pa);
+		return;
+	}
+	if (r->type != OUT_REC_FLOW)
+		return;
+	note_flow(w, &r->u.flow);
+	bool alerted = r->u.flow.reason == FLOW_END_ACTIVE ? alerted_take(w, r->u.flow.flow_id, true)
+							    : alerted_take(w, r->u.flow.flow_id, false);
+	if (!w->f || !w->cfg.flows)
+		return;
+	jb_reset(&w->jb);
+	flow_format(&w->jb, r, w->cfg.community_id_seed, alerted);
+	if (!w->jb.oom)
+		write_line(w, w->jb.p, w->jb.len);
+	else
+		ctr_inc(w->ctr, CTR_OUT_WRITE_ERR);
+}
+
+static int cmp_sig(const void *a, const void *b)
+{
+	const struct eve_sig_count *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return x->sid < y->sid ? -1 : x->sid > y->sid;
+}
+
 static void *eve_thread(void *arg)
 {
 	struct eve_writer *w = arg;
@@ -365,16 +497,8 @@ static void *eve_thread(void *arg)
 
 		for (unsigned i = 0; i < w->nrings; i++) {
 			uint32_t n = rec_ring_dequeue_burst(w->rings[i], recs, 64);
-			for (uint32_t j = 0; j < n; j++) {
-				if (recs[j].type == OUT_REC_FLOW)
-					note_flow(w, &recs[j].u.flow);
-				if (!w->f || (recs[j].type == OUT_REC_FLOW && !w->cfg.flows))
-					continue;
-				if (eve_format_record(&w->jb, &recs[j], w->cfg.community_id_seed))
-					write_line(w, w->jb.p, w->jb.len);
-				else
-					ctr_inc(w->ctr, CTR_OUT_WRITE_ERR);
-			}
+			for (uint32_t j = 0; j < n; j++)
+				handle_record(w, &w->pend[i], &recs[j]);
 			total += n;
 		}
 		if (next_stats && now_ns(CLOCK_MONOTONIC) >= next_stats) {
@@ -398,6 +522,14 @@ static void *eve_thread(void *arg)
 				fflush(w->f);
 		}
 	}
+	for (unsigned i = 0; i < w->nrings; i++)
+		if (w->pend[i].active)
+			alert_finish(w, &w->pend[i]);
+	if (w->sigs) {
+		qsort(w->sigs, SIG_SLOTS, sizeof(*w->sigs), cmp_sig);
+		for (unsigned i = 0; i < EVE_TOP_SIGS && w->sigs[i].n; i++)
+			w->sum.sigs[w->sum.nsigs++] = w->sigs[i];
+	}
 	write_stats(w);
 	if (w->f)
 		fflush(w->f);
@@ -419,12 +551,26 @@ int eve_writer_create(struct eve_writer **out, const struct eve_cfg *cfg, struct
 	w->collect = collect;
 	w->collect_arg = collect_arg;
 	w->start_wall_ns = now_ns(CLOCK_REALTIME);
+	w->pend = calloc(nrings ? nrings : 1, sizeof(*w->pend));
+	w->alerted = calloc(ALERTED_SLOTS, sizeof(*w->alerted));
+	w->sigs = calloc(SIG_SLOTS, sizeof(*w->sigs));
+	if (!w->pend || !w->alerted || !w->sigs) {
+		free(w->pend);
+		free(w->alerted);
+		free(w->sigs);
+		free(w);
+		return -ENOMEM;
+	}
 	if (cfg->path) {
 		w->f = fopen(cfg->path, "a");
 		if (!w->f) {
-			snprintf(err, errlen, "%s: cannot open for writing: %s", cfg->path, strerror(errno));
+			int e = errno;
+			snprintf(err, errlen, "%s: cannot open for writing: %s", cfg->path, strerror(e));
+			free(w->pend);
+			free(w->alerted);
+			free(w->sigs);
 			free(w);
-			return -errno;
+			return -e;
 		}
 		setvbuf(w->f, NULL, _IOFBF, 1 << 20);
 	}
@@ -464,5 +610,10 @@ void eve_writer_destroy(struct eve_writer *w)
 	if (w->f)
 		fclose(w->f);
 	jb_fini(&w->jb);
+	for (unsigned i = 0; i < w->nrings; i++)
+		free(w->pend[i].buf);
+	free(w->pend);
+	free(w->alerted);
+	free(w->sigs);
 	free(w);
 }

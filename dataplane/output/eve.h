@@ -25,12 +25,35 @@ RING_DEFINE(rec, out_rec)
 /* Gathers the sum of all threads' counters (called from the output thread). */
 typedef void (*eve_collect_fn)(void *arg, struct ctr_block *sum, uint64_t *flow_memuse);
 
+/* What an alert record needs from the rule that raised it. */
+struct eve_rule_info {
+	uint32_t gid, sid, rev;
+	uint8_t priority;
+	const char *msg, *category, *ruleset;
+	const char *rule_action;     /* "drop", "reject" or NULL (alert) */
+};
+
+/* Output thread: fill RI for the alert (its rule number), or return false to
+ * suppress it (threshold, detection_filter). */
+typedef bool (*eve_alert_fn)(void *arg, const struct out_alert *a, struct eve_rule_info *ri);
+
+#define EVE_TOP_SIGS 10
+
+struct eve_sig_count {
+	uint32_t gid, sid;
+	uint64_t n;
+	char msg[120];
+};
+
 struct eve_cfg {
 	const char *path;            /* eve.json path; NULL writes no EVE file */
 	uint64_t stats_interval_ns;  /* 0: only the final stats record */
 	uint16_t community_id_seed;
 	bool flows;                  /* write flow records */
 	bool stats;                  /* write stats records */
+	bool alerts;                 /* write alert records */
+	eve_alert_fn alert_fn;       /* NULL: alert records are counted, not written */
+	void *alert_arg;
 };
 
 /* What the output thread saw, for the final summary. */
@@ -38,6 +61,10 @@ struct eve_summary {
 	uint64_t flows, flows_by_proto[4];   /* tcp, udp, icmp, other */
 	struct out_flow top[EVE_TOP_FLOWS];  /* largest flow records by bytes */
 	unsigned ntop;
+	uint64_t alerts;                     /* written (after thresholds) */
+	uint64_t alerts_suppressed;
+	struct eve_sig_count sigs[EVE_TOP_SIGS];   /* most frequent signatures */
+	unsigned nsigs;
 };
 
 struct eve_writer;
@@ -55,10 +82,20 @@ void eve_writer_destroy(struct eve_writer *w);
 
 /* Community ID v1 of a flow ("1:base64"), into buf (>= 34 bytes). */
 void eve_community_id(const struct out_flow *f, uint16_t seed, char *buf, size_t len);
+/* "192.0.2.1" / "2001:db8::1" */
+void eve_addr_str(const uint8_t *a, uint8_t ipver, char *buf, size_t len);
+/* "TCP", "UDP", ... or the number */
+const char *eve_proto_name(uint8_t p, char *buf, size_t len);
 /* "2026-01-15T10:00:00.123456+0000" */
 void eve_format_ts(uint64_t ns, char *buf, size_t len);
 /* Format a record as one EVE JSON line (no newline) into b (reset first);
  * false if the type is unknown or memory ran out. */
 bool eve_format_record(struct jbuf *b, const struct out_rec *r, uint16_t community_seed);
+
+/* Format an alert record as one EVE JSON line (no newline) into b (reset
+ * first); BYTES holds the payload excerpt then the packet.  False when
+ * memory ran out. */
+bool eve_format_alert(struct jbuf *b, const struct out_alert *a, const struct eve_rule_info *ri,
+		      const uint8_t *bytes, uint32_t nbytes, uint16_t seed);
 
 #endif

@@ -22,6 +22,7 @@
 struct io_desc {
 	uint64_t vend;
 	uint64_t ts_ns;
+	uint64_t cnt;               /* packet number in the input, 1-based */
 	uint32_t off;
 	uint32_t len;
 };
@@ -38,6 +39,9 @@ struct wrk {
 	struct ctr_block ctr;
 	struct pipeline *pl;
 	struct flow_table *ft;
+	struct inspect *ins;        /* NULL without rules */
+	struct wrk_burst *cur;      /* the burst being accounted (inspection callback) */
+	uint64_t pcnt;              /* packets read (direct mode): pcap_cnt */
 	struct pkt_decode_opts dopts;
 	struct desc_ring in;
 	struct rec_ring out;
@@ -63,6 +67,7 @@ struct pipeline {
 	struct ctr_block *rd_ctr;          /* dispatcher's counters */
 	struct ctr_block *out_ctr;         /* output thread's counters */
 	struct eve_writer *eve;
+	struct detect_thr *thr;            /* output thread's thresholds */
 	struct rec_ring **rings;
 	pthread_barrier_t end_barrier;
 	uint64_t end_ns;                   /* last packet time of the whole input */
@@ -117,6 +122,10 @@ static void wrk_emit(void *arg, const struct flow *f, enum flow_end_reason r)
 	struct out_flow *o = &rec.u.flow;
 	int c = (f->fl & FLOW_F_CLIENT_LO) ? 0 : 1;
 
+	/* the table hands the ending flow over read-only; its inspection state
+	 * is the worker's own, released here before the slot is reused */
+	if (w->ins && r != FLOW_END_ACTIVE)
+		inspect_flow_end(w->ins, (struct flow *)f);
 	memset(&rec, 0, sizeof(rec));
 	rec.version = OUT_REC_VERSION;
 	rec.type = OUT_REC_FLOW;
@@ -153,27 +162,143 @@ static void wrk_emit(void *arg, const struct flow *f, enum flow_end_reason r)
  */
 struct wrk_burst {
 	struct pkt pk[IO_BURST];
+	uint64_t cnt[IO_BURST];
 	unsigned n;
 };
 
+/* Copy n bytes of the concatenation of up to three pieces, from offset at,
+ * into dst. */
+static void pieces_copy(uint8_t *dst, const uint8_t *const *pp, const uint32_t *pl, uint32_t at, uint32_t n)
+{
+	for (int k = 0; k < 3 && n; k++) {
+		if (at >= pl[k]) {
+			at -= pl[k];
+			continue;
+		}
+		uint32_t take = pl[k] - at < n ? pl[k] - at : n;
+		memcpy(dst, pp[k] + at, take);
+		dst += take;
+		n -= take;
+		at = 0;
+	}
+}
+
+/* Inspection callback: an alert becomes an alert record and the records
+ * carrying its payload excerpt and packet. */
+static void wrk_alert(void *arg, const struct inspect_alert *ia)
+{
+	struct wrk *w = arg;
+	const struct inspect_cfg *ic = &w->pl->cfg->inspect;
+	const struct pkt *p = ia->p;
+	const struct flow *f = ia->f;
+	struct out_rec rec;
+	struct out_alert *o = &rec.u.alert;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.version = OUT_REC_VERSION;
+	rec.type = OUT_REC_ALERT;
+	rec.worker = w->id;
+	memcpy(o->src, p->src, 16);
+	memcpy(o->dst, p->dst, 16);
+	o->sport = p->sport;
+	o->dport = p->dport;
+	o->proto = p->proto;
+	o->ipver = p->ipver;
+	o->icmp_type = p->icmp_type;
+	o->icmp_code = p->icmp_code;
+	o->vlan = p->vlan_n ? p->vlan[0] : 0;
+	o->tunnel_id = p->tunnel_id;
+	o->action = ia->a->action;
+	o->rule = ia->a->rule;
+	o->flags = (ia->stream ? OUT_ALERT_F_STREAM : 0) | (ia->body ? 0 : OUT_ALERT_F_NO_PACKET);
+	o->linktype = (uint16_t)w->dopts.linktype;
+	o->ts_ns = ia->ts_ns;
+	o->pcap_cnt = ia->pcap_cnt;
+	if (f) {
+		o->flags |= OUT_ALERT_F_FLOW | (ia->toserver ? 0 : OUT_ALERT_F_TOCLIENT);
+		o->flow_id = flow_id(f);
+		o->flow_start_ns = f->created_ns;
+		o->pkts_ts = f->pkts[0];
+		o->pkts_tc = f->pkts[1];
+		o->bytes_ts = f->bytes[0];
+		o->bytes_tc = f->bytes[1];
+	}
+	/* payload: the bytes up to the match, at most payload_max */
+	const uint8_t *pay = ia->payload;
+	uint32_t plen = ia->payload_len;
+	if (plen > ic->payload_max) {
+		uint32_t end = ia->a->match_end > ic->payload_max ? ia->a->match_end : ic->payload_max;
+		if (end > plen)
+			end = plen;
+		pay += end - ic->payload_max;
+		plen = ic->payload_max;
+	}
+	uint32_t hlen = ia->body ? ia->head_len : 0, blen = ia->body ? ia->body_len : 0;
+	if (hlen > ic->packet_max)
+		hlen = ic->packet_max;
+	if (hlen + blen > ic->packet_max)
+		blen = ic->packet_max - hlen;
+	o->payload_len = plen;
+	o->packet_len = hlen + blen;
+	wrk_push(w, &rec);
+
+	const uint8_t *pp[3] = { pay, ia->head, ia->body };
+	uint32_t pl[3] = { plen, hlen, blen }, total = plen + hlen + blen;
+	for (uint32_t at = 0; at < total; at += (uint32_t)OUT_BYTES_MAX) {
+		uint32_t n = total - at < OUT_BYTES_MAX ? total - at : (uint32_t)OUT_BYTES_MAX;
+		rec.type = OUT_REC_BYTES;
+		rec.u.bytes.n = n;
+		pieces_copy(rec.u.bytes.b, pp, pl, at, n);
+		wrk_push(w, &rec);
+	}
+}
+
+/* flow_pkt_fn: inspect packet i right after its flow was accounted */
+static void wrk_inspect(void *arg, unsigned i, struct flow *f, int toserver)
+{
+	struct wrk *w = arg;
+
+	inspect_packet(w->ins, &w->cur->pk[i], f, toserver, w->cur->cnt[i]);
+}
+
+static inline void wrk_burst_done(struct wrk *w, struct wrk_burst *b)
+{
+	if (w->ins) {
+		w->cur = b;
+		flow_table_update_burst_cb(w->ft, b->pk, b->n, wrk_inspect, w);
+	} else {
+		struct flow *f[IO_BURST];
+		int toserver[IO_BURST];
+		flow_table_update_burst(w->ft, b->pk, b->n, f, toserver);
+	}
+	b->n = 0;
+}
+
 static inline void wrk_packet(struct wrk *w, struct wrk_burst *b, const uint8_t *data, uint32_t len,
-			      uint64_t ts)
+			      uint64_t ts, uint64_t cnt)
 {
 	if (ts > w->now_ns)
 		w->now_ns = ts;
 	if (!w->first_ns || ts < w->first_ns)
 		w->first_ns = ts;
-	if (pkt_decode(&b->pk[b->n], data, len, ts, &w->dopts, &w->ctr))
-		b->n++;
+	struct pkt *p = &b->pk[b->n];
+	if (pkt_decode(p, data, len, ts, &w->dopts, &w->ctr)) {
+		b->cnt[b->n++] = cnt;
+	} else if (w->ins && (p->flags & PKT_F_INVALID) && (p->flags & (PKT_F_IPV4 | PKT_F_IPV6))) {
+		/* a sound IP header over a broken transport header: no flow, but
+		 * IP-only rules still see it (as Suricata does) */
+		struct pkt q = *p;
+		q.flags &= ~(uint32_t)PKT_F_L4;
+		wrk_burst_done(w, b);
+		inspect_packet(w->ins, &q, NULL, 1, cnt);
+	}
 }
 
-static inline void wrk_burst_done(struct wrk *w, struct wrk_burst *b)
+static void wrk_expire(struct wrk *w)
 {
-	struct flow *f[IO_BURST];
-	int toserver[IO_BURST];
-
-	flow_table_update_burst(w->ft, b->pk, b->n, f, toserver);
-	b->n = 0;
+	flow_table_expire(w->ft, w->now_ns, EXPIRE_BUDGET);
+	if (w->ins)
+		inspect_expire(w->ins, w->now_ns);
 }
 
 static void wrk_finish(struct wrk *w, uint64_t end_ns)
@@ -204,12 +329,12 @@ static void *wrk_direct_main(void *arg)
 		for (uint16_t i = 0; i < n; i++) {
 			ctr_inc(&w->ctr, CTR_CAP_PKTS);
 			ctr_add(&w->ctr, CTR_CAP_BYTES, pk[i].len);
-			wrk_packet(w, &b, pk[i].data, pk[i].len, pk[i].ts_ns);
+			wrk_packet(w, &b, pk[i].data, pk[i].len, pk[i].ts_ns, ++w->pcnt);
 		}
 		wrk_burst_done(w, &b);
 		io_release(pl->src, w->id, pk, n);
 		if (++iter % EXPIRE_EVERY == 0)
-			flow_table_expire(w->ft, w->now_ns, EXPIRE_BUDGET);
+			wrk_expire(w);
 	}
 	/* every worker has seen its last packet: agree on the end of input */
 	pthread_barrier_wait(&pl->end_barrier);
@@ -245,12 +370,12 @@ static void *wrk_ring_main(void *arg)
 		}
 		idle = 0;
 		for (uint32_t i = 0; i < n; i++)
-			wrk_packet(w, &b, w->arena + d[i].off, d[i].len, d[i].ts_ns);
+			wrk_packet(w, &b, w->arena + d[i].off, d[i].len, d[i].ts_ns, d[i].cnt);
 		wrk_burst_done(w, &b);
 		ck_pr_fence_release();
 		ck_pr_store_64(&w->arena_tail, d[n - 1].vend);
 		if (++iter % EXPIRE_EVERY == 0)
-			flow_table_expire(w->ft, w->now_ns, EXPIRE_BUDGET);
+			wrk_expire(w);
 	}
 	wrk_finish(w, ck_pr_load_64(&w->pl->end_ns));
 	return NULL;
@@ -323,7 +448,7 @@ static void dispatch_run(struct pipeline *pl)
 	uint32_t *npend = calloc(nw, sizeof(*npend));
 	uint64_t *head = calloc(nw, sizeof(*head));
 	struct pkt_decode_opts qo = { .linktype = pl->src->linktype, .verify_csum = false };
-	uint64_t last_ts = 0;
+	uint64_t last_ts = 0, cnt = 0;
 	unsigned idle = 0;
 
 	if (!pend || !npend || !head) {
@@ -347,6 +472,7 @@ static void dispatch_run(struct pipeline *pl)
 
 			ctr_inc(pl->rd_ctr, CTR_CAP_PKTS);
 			ctr_add(pl->rd_ctr, CTR_CAP_BYTES, pk[i].len);
+			cnt++;
 			if (pk[i].ts_ns > last_ts)
 				last_ts = pk[i].ts_ns;
 			/* malformed and non-IP frames hash to 0: some worker counts them */
@@ -384,7 +510,8 @@ static void dispatch_run(struct pipeline *pl)
 			memcpy(w->arena + at, pk[i].data, len);
 			head[wi] += pad + len;
 			pend[wi][npend[wi]++] = (struct io_desc){
-				.vend = head[wi], .ts_ns = pk[i].ts_ns, .off = (uint32_t)at, .len = (uint32_t)len,
+				.vend = head[wi], .ts_ns = pk[i].ts_ns, .cnt = cnt, .off = (uint32_t)at,
+				.len = (uint32_t)len,
 			};
 			if (npend[wi] == IO_BURST)
 				dispatch_flush(pl, w, pend[wi], &npend[wi]);
@@ -418,10 +545,39 @@ static void collect(void *arg, struct ctr_block *sum, uint64_t *memuse)
 	*memuse = pl->memuse;
 }
 
+/* Output thread: rule facts for an alert record, and its thresholds. */
+static bool resolve_alert(void *arg, const struct out_alert *a, struct eve_rule_info *ri)
+{
+	struct pipeline *pl = arg;
+	const struct rule *r = detect_engine_rule(pl->cfg->de, a->rule);
+
+	if (!r)
+		return false;
+	if (r->threshold.set || r->detection_filter.set) {
+		struct detect_thr_key k = {
+			.src = a->src, .dst = a->dst, .sport = a->sport, .dport = a->dport,
+			.flow_id = a->flow_id, .ts_ns = a->ts_ns,
+		};
+		if (!detect_thr_check(pl->thr, r, a->rule, &k))
+			return false;
+	}
+	ri->gid = r->gid;
+	ri->sid = r->sid;
+	ri->rev = r->rev;
+	ri->priority = r->priority;
+	ri->msg = r->msg;
+	ri->category = r->class_desc;
+	ri->ruleset = detect_engine_version(pl->cfg->de);
+	ri->rule_action = r->action == RULE_ACTION_DROP ? "drop"
+			  : r->action == RULE_ACTION_REJECT ? "reject" : NULL;
+	return true;
+}
+
 static void pipeline_free(struct pipeline *pl)
 {
 	if (pl->w) {
 		for (uint16_t i = 0; i < pl->nw; i++) {
+			inspect_destroy(pl->w[i].ins);
 			flow_table_destroy(pl->w[i].ft);
 			desc_ring_fini(&pl->w[i].in);
 			rec_ring_fini(&pl->w[i].out);
@@ -429,6 +585,7 @@ static void pipeline_free(struct pipeline *pl)
 		}
 	}
 	eve_writer_destroy(pl->eve);
+	detect_thr_destroy(pl->thr);
 	free(pl->w);
 	free(pl->rings);
 	free(pl->rd_ctr);
@@ -478,6 +635,12 @@ int pipeline_run(struct io_source *src, const struct pipeline_cfg *cfg,
 		if (rc)
 			goto fail_msg;
 		pl.memuse += flow_table_memory(w->ft);
+		if (cfg->de) {
+			rc = inspect_create(&w->ins, &cfg->inspect, cfg->de, w->ft, &w->ctr, wrk_alert, w);
+			if (rc)
+				goto fail_msg;
+			pl.memuse += inspect_memory(w->ins);
+		}
 		rc = rec_ring_init(&w->out, cfg->out_ring);
 		if (rc)
 			goto fail_msg;
@@ -493,7 +656,15 @@ int pipeline_run(struct io_source *src, const struct pipeline_cfg *cfg,
 			}
 		}
 	}
-	rc = eve_writer_create(&pl.eve, &cfg->eve, pl.rings, pl.nw, pl.out_ctr, collect, &pl, err, errlen);
+	struct eve_cfg ec = cfg->eve;
+	if (cfg->de) {
+		rc = detect_thr_create(&pl.thr, cfg->thresholds, pl.out_ctr);
+		if (rc)
+			goto fail_msg;
+		ec.alert_fn = resolve_alert;
+		ec.alert_arg = &pl;
+	}
+	rc = eve_writer_create(&pl.eve, &ec, pl.rings, pl.nw, pl.out_ctr, collect, &pl, err, errlen);
 	if (rc)
 		goto fail;
 	rc = eve_writer_start(pl.eve);
@@ -544,6 +715,11 @@ int pipeline_run(struct io_source *src, const struct pipeline_cfg *cfg,
 			res->last_ns = pl.w[i].now_ns;
 	}
 	eve_writer_summary(pl.eve, &res->eve);
+	if (cfg->de) {
+		struct detect_engine_stats ds;
+		detect_engine_get_stats(cfg->de, &ds);
+		res->rules_loaded = ds.rules;
+	}
 	pipeline_free(&pl);
 	return 0;
 fail_msg:

@@ -20,7 +20,9 @@
 
 #include "ctr.h"
 #include "eve.h"
+#include "detect.h"
 #include "flow.h"
+#include "inspect.h"
 #include "io.h"
 #include "pkt.h"
 
@@ -34,6 +36,9 @@ struct pipeline_cfg {
 	uint32_t dispatch_seed;
 	struct eve_cfg eve;
 	bool progress;             /* progress line on stderr */
+	const struct detect_engine *de;   /* NULL: flow accounting only, no inspection */
+	struct inspect_cfg inspect;
+	uint32_t thresholds;       /* threshold/detection_filter entries tracked */
 };
 
 struct pipeline_result {
@@ -45,6 +50,7 @@ struct pipeline_result {
 	bool direct;
 	uint16_t workers;
 	struct eve_summary eve;
+	uint64_t rules_loaded;     /* 0: no detection */
 };
 
 /* Runs the pipeline until the source ends (or is stopped) and every flow

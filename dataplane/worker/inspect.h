@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker's inspection: IP defragmentation, TCP stream reassembly and
+ * detection for the packets of the flows it owns.  Per flow it keeps a slot
+ * of inspection state (two stream directions, flowbits, the tail of each
+ * direction's inspected data) from a bounded pool; a flow that finds the
+ * pool empty gets packet inspection only (counted).
+ *
+ * Stream inspection: in-order data is inspected as it becomes contiguous,
+ * as a window of the last `carry` bytes already inspected followed by the
+ * new bytes, so a pattern split across segments (down to one byte each) is
+ * found; a match must end in the new bytes, so nothing alerts twice.
+ * offset/depth count from the start of that window.
+ *
+ * Owned by one worker thread; no locks, no allocation after create.
+ */
+#ifndef VIGIL_INSPECT_H
+#define VIGIL_INSPECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ctr.h"
+#include "defrag.h"
+#include "detect.h"
+#include "flow.h"
+#include "pkt.h"
+#include "stream.h"
+
+struct inspect_cfg {
+	struct stream_cfg stream;
+	struct defrag_cfg defrag;
+	uint32_t sessions;           /* inspection state slots per worker */
+	uint32_t carry;              /* bytes of inspected stream kept per direction */
+	bool midstream;              /* reassemble TCP sessions picked up without a handshake */
+	uint32_t payload_max;        /* alert payload excerpt */
+	uint32_t packet_max;         /* alert packet excerpt */
+};
+
+/* An alert as the worker hands it to its output. */
+struct inspect_alert {
+	const struct detect_alert *a;
+	const struct pkt *p;         /* header facts (NULL at flow end) */
+	const struct flow *f;        /* NULL: no flow */
+	bool toserver;
+	bool stream;
+	uint64_t pcap_cnt;
+	uint64_t ts_ns;
+	const uint8_t *payload;
+	uint32_t payload_len;
+	const uint8_t *head;         /* packet bytes: head (link header of a reassembled */
+	uint32_t head_len;           /* datagram, else empty) then body */
+	const uint8_t *body;
+	uint32_t body_len;
+};
+
+typedef void (*inspect_alert_fn)(void *arg, const struct inspect_alert *ia);
+
+struct inspect;
+
+int inspect_create(struct inspect **out, const struct inspect_cfg *cfg,
+		   const struct detect_engine *de, struct flow_table *ft, struct ctr_block *ctr,
+		   inspect_alert_fn emit, void *arg);
+void inspect_destroy(struct inspect *in);
+size_t inspect_memory(const struct inspect *in);
+
+/* One packet, right after the flow table accounted it (f may be NULL). */
+void inspect_packet(struct inspect *in, const struct pkt *p, struct flow *f, int toserver,
+		    uint64_t pcap_cnt);
+
+/* The flow ends (not for FLOW_END_ACTIVE): inspect what the stream still
+ * holds beyond gaps, then free its slot. */
+void inspect_flow_end(struct inspect *in, struct flow *f);
+
+/* Periodic housekeeping at packet time now_ns (defragmenter timeouts). */
+void inspect_expire(struct inspect *in, uint64_t now_ns);
+
+#endif
