@@ -49,6 +49,10 @@ def body(argv):
         f.write('flow: [unclosed\n')
     r = run(vigil, ['-T', '-c', bad])
     check(r.returncode == 2 and 'bad.yaml:' in r.stderr, 'YAML syntax error not reported: ' + r.stderr)
+    bad_rules = os.path.join(d, 'bad.rules')
+    with open(bad_rules, 'w') as f:
+        f.write('alert tcp any any -> any any (msg:"ok"; content:"a"; sid:1;)\n'
+                'alert tcp any any -> any any (msg:"x"; foo; sid:2;)\n')
 
     for args, words in ((['--set', 'flow.max-flows=0', '-T'], 'flow.max-flows'),
                         (['--set', 'no.such.key=1', '-T'], 'no.such.key'),
@@ -56,7 +60,8 @@ def body(argv):
                         (['--workers', '0', '-T'], '--workers'),
                         ([], 'exactly one input'),
                         (['-r', pcap, '-i', 'lo'], 'exactly one input'),
-                        (['-r', pcap, '-S', '/dev/null'], 'detection'),
+                        (['-r', pcap, '-S', '/nonexistent.rules'], 'No such file'),
+                        (['-r', pcap, '-S', bad_rules, '--strict-rules'], 'bad.rules:2:40: unknown keyword'),
                         (['-r', '/nonexistent.pcap'], 'cannot open'),
                         (['-r', pcap, '-l', '/nonexistent-dir'], 'does not exist')):
         r = run(vigil, args)
