@@ -48,6 +48,9 @@ struct detect_engine_stats {
 	uint64_t scratch_bytes;      /* one worker's scratch */
 	double compile_ms;
 	uint32_t cache_hits;         /* databases loaded from the cache */
+	uint32_t iponly_rules;       /* rules matched through the IP-only index */
+	uint32_t keyed_rules;        /* other non-MPM rules found through an address index */
+	uint64_t iponly_entries;     /* (interval, rule) entries of both indexes */
 };
 
 struct detect_engine;
@@ -84,6 +87,8 @@ enum {
 	DETECT_F_STREAM_TRACKED = 1u << 4, /* packet: its stream is reassembled and inspected apart */
 	DETECT_F_FRAG = 1u << 5,         /* the packet is an IP fragment */
 	DETECT_F_REASSEMBLED = 1u << 6,  /* the packet is a defragmented datagram */
+	DETECT_F_IPONLY = 1u << 7,       /* run the IP-only rules: the first packet of its flow
+					    direction, or a packet without a flow (Suricata's rule) */
 };
 
 struct detect_input {

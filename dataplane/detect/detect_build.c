@@ -183,7 +183,7 @@ static int rule_prepare(struct detect_engine *de, struct drule *d, const struct 
 	d->dirs = (r->flow & RULE_FLOW_TO_SERVER) ? 1u << DDIR_TS
 		: (r->flow & RULE_FLOW_TO_CLIENT) ? 1u << DDIR_TC : 3u;
 	d->insp = rule_insp(r);
-	d->iponly = !r->n_pm && !r->n_flowbits && !r->flow && r->dsize.op == RULE_CMP_NONE &&
+	d->iponly = !r->n_pm && !r->flow && r->dsize.op == RULE_CMP_NONE &&
 		    r->ttl.op == RULE_CMP_NONE && r->itype.op == RULE_CMP_NONE &&
 		    r->icode.op == RULE_CMP_NONE && r->ip_proto.op == RULE_CMP_NONE &&
 		    r->flags.mod == RULE_FLAGS_NONE && !r->sameip;
@@ -205,6 +205,8 @@ static int rule_prepare(struct detect_engine *de, struct drule *d, const struct 
 				d->has_fb_write = true;
 		}
 	}
+	if (d->has_fb_check)
+		d->iponly = false;
 	for (uint32_t i = 0; i < r->n_pm; i++) {
 		if (r->pm[i].type != RULE_PM_PCRE)
 			continue;
@@ -560,8 +562,17 @@ static bool portset_beyond(const struct rule_portset *s, const uint16_t *chosen,
 	return false;
 }
 
+bool detect_rule_eligible(const struct drule *d, int pc, int dir, int insp)
+{
+	if (!(d->pcls & (1u << pc)) || !(d->dirs & (1u << dir)))
+		return false;
+	return pc != DPC_TCP || d->insp == insp;
+}
+
 static bool eligible(const struct drule *d, int pc, int dir, int insp)
 {
+	if (d->iponly || d->keyed)
+		return false;   /* an address index finds them */
 	if (!(d->pcls & (1u << pc)) || !(d->dirs & (1u << dir)))
 		return false;
 	return pc != DPC_TCP || d->insp == insp;
@@ -731,6 +742,9 @@ int detect_engine_create(struct detect_engine **out, struct ruleset *rs,
 			goto fail;
 		de->st.mpm_rules += rv[i]->fast_pattern >= 0;
 	}
+	rc = detect_iponly_build(de);
+	if (rc)
+		goto fail;
 	rc = build_groups(de, err, errlen);
 	if (rc)
 		goto fail;
@@ -778,6 +792,7 @@ void detect_engine_destroy(struct detect_engine *de)
 			for (int c = 0; c < DINSP__N; c++)
 				free(de->portmap[a][b][c]);
 	hs_free_scratch(de->proto_scratch);
+	detect_iponly_free(de);
 	free(de->groups);
 	free(de->rules);
 	free(de->fbnames);

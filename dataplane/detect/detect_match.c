@@ -480,6 +480,31 @@ static void group_collect(struct detect_thread *dt, const struct dgroup *g, cons
 	}
 }
 
+static void add_cands(struct detect_thread *dt, const uint32_t *v, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t ri = v[k];
+		if (dt->stamp[ri] != dt->gen) {
+			dt->stamp[ri] = dt->gen;
+			dt->cand[dt->ncand++] = ri;
+		}
+	}
+}
+
+/* Rules of an address index listed for the packet's addresses, and its
+ * broad ones (<> rules are broad: they may match from either side). */
+static void addr_collect(struct detect_thread *dt, const struct dip_set *set, const struct pkt *p)
+{
+	const uint32_t *v;
+	uint32_t n;
+
+	add_cands(dt, set->broad, set->nbroad);
+	for (int side = 0; side < 2; side++) {
+		n = detect_iponly_lookup(set, side, side ? p->dst : p->src, p->ipver, &v);
+		add_cands(dt, v, n);
+	}
+}
+
 static const struct dgroup *group_of(const struct detect_engine *de, int pc, int dir, int insp,
 				     const struct pkt *p)
 {
@@ -494,6 +519,18 @@ static const struct dgroup *group_of(const struct detect_engine *de, int pc, int
 		gi = de->single[pc][dir][insp];
 	}
 	return gi == DGROUP_NONE ? NULL : &de->groups[gi];
+}
+
+/* A keyed rule came from the address index, not its groups: would one of
+ * the groups inspected here have held it? */
+static bool keyed_ok(const struct drule *d, int pc, int dir, const struct detect_input *in)
+{
+	if (pc == DPC_TCP && (in->flags & DETECT_F_STREAM))
+		return detect_rule_eligible(d, pc, dir, DINSP_STREAM);
+	if (detect_rule_eligible(d, pc, dir, DINSP_PKT))
+		return true;
+	return pc == DPC_TCP && !(in->flags & DETECT_F_STREAM_TRACKED) && in->len &&
+	       detect_rule_eligible(d, pc, dir, DINSP_STREAM);
 }
 
 unsigned detect_inspect(struct detect_thread *dt, const struct detect_input *in,
@@ -527,6 +564,11 @@ unsigned detect_inspect(struct detect_thread *dt, const struct detect_input *in,
 		    (g = group_of(de, pc, dir, DINSP_STREAM, p)))
 			group_collect(dt, g, in);
 	}
+	if (p->ipver) {
+		if ((in->flags & DETECT_F_IPONLY) && !(in->flags & DETECT_F_STREAM))
+			addr_collect(dt, &de->ipo, p);
+		addr_collect(dt, &de->keyed, p);
+	}
 	if (dt->ncand > 1) {
 		/* engine order; insertion sort is fine for the usual handful */
 		for (uint32_t i = 1; i < dt->ncand; i++) {
@@ -543,6 +585,10 @@ unsigned detect_inspect(struct detect_thread *dt, const struct detect_input *in,
 		const struct rule *r = d->r;
 		struct pm_st st = { dt, d, in->buf, in->len, in->new_from, PM_BACKTRACK_BUDGET, 0 };
 
+		if (d->iponly && !(d->pcls & (1u << pc)))
+			continue;
+		if (d->keyed && !keyed_ok(d, pc, dir, in))
+			continue;
 		if (!header_match(d, in))
 			continue;
 		if (d->has_fb_check && !fb_check(de, d, in->df))

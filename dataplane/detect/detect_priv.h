@@ -10,6 +10,8 @@
 
 #include "detect.h"
 
+struct key128;
+
 /* protocol classes, directions, inspection kinds */
 enum { DPC_TCP, DPC_UDP, DPC_ICMP, DPC_OTHER, DPC__N };
 enum { DDIR_TS, DDIR_TC, DDIR__N };
@@ -31,6 +33,7 @@ struct drule {
 	uint8_t insp;                /* DINSP_* (TCP); others are always PKT */
 	bool has_fb_check, has_fb_write;
 	bool iponly;                 /* addresses, ports and protocol only */
+	bool keyed;                  /* no fast pattern: found through the address index */
 	uint16_t nfb;
 	uint32_t fb;                 /* index of the first struct dfb in detect_engine.fbs */
 	pcre2_code **re;             /* [n_pm]: compiled pcre of each RULE_PM_PCRE, else NULL */
@@ -51,6 +54,21 @@ struct dgroup {
 	uint64_t key;                /* hash of members (build only) */
 };
 
+/* IP-only index of one side and IP version (detect_iponly.c): interval i
+ * starts at starts[i] (IPv4 in .lo) and lists rules[off[i] .. off[i+1]). */
+struct dip_index {
+	uint32_t n;
+	struct key128 *starts;
+	uint32_t *off;
+	uint32_t *rules;
+};
+
+struct dip_set {
+	struct dip_index idx[2][2];    /* [source, destination][IPv4, IPv6] */
+	uint32_t *broad;               /* keyed on neither side, ascending */
+	uint32_t nbroad;
+};
+
 struct detect_engine {
 	struct ruleset *rs;
 	struct detect_cfg cfg;
@@ -69,7 +87,16 @@ struct detect_engine {
 	char version[17];
 	struct detect_engine_stats st;
 	hs_scratch_t *proto_scratch;   /* cloned by each worker */
+	struct dip_set ipo;            /* IP-only rules */
+	struct dip_set keyed;          /* other non-MPM rules with a small address side */
 };
+
+/* Could D match a packet of class PC, direction DIR, inspection kind INSP? */
+bool detect_rule_eligible(const struct drule *d, int pc, int dir, int insp);
+int detect_iponly_build(struct detect_engine *de);
+void detect_iponly_free(struct detect_engine *de);
+uint32_t detect_iponly_lookup(const struct dip_set *set, int side, const uint8_t *a, uint8_t ipver,
+			      const uint32_t **out);
 
 #define DGROUP_NONE 0xffffu
 

@@ -50,7 +50,8 @@ void summary_print(FILE *f, const char *input, const char *eve_path, const struc
 	fprintf(f, "  %-34s %s\n", "input", input);
 	fprintf(f, "  %-34s %u worker(s), %s\n", "pipeline", r->workers,
 		r->direct ? "each polling its own queue" : "software dispatch by ip-pair hash");
-	fprintf(f, "  %-34s %.3f s wall, %.3f s of packet time\n", "time", r->wall_s, span);
+	fprintf(f, "  %-34s %.3f s wall, %.3f s of packet time (set-up %.3f s)\n", "time", r->wall_s,
+		span, r->setup_s);
 	fprintf(f, "  %-34s %.3f Mpps, %.3f Gbit/s\n", "rate", pps / 1e6, bps / 1e9);
 	if (eve_path)
 		fprintf(f, "  %-34s %s\n", "EVE output", eve_path);

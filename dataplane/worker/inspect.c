@@ -292,6 +292,8 @@ static void inspect_one(struct inspect *in, const struct pkt *p, struct flow *f,
 		fl |= DETECT_F_FRAG;
 	if (reassembled)
 		fl |= DETECT_F_REASSEMBLED;
+	else if (!f || f->pkts[d] == 1)
+		fl |= DETECT_F_IPONLY;   /* the first packet of its direction */
 	if (tcp) {
 		if (!s) {
 			s = slot_new(in, f);

@@ -672,6 +672,7 @@ int pipeline_run(struct io_source *src, const struct pipeline_cfg *cfg,
 		goto fail_msg;
 	pthread_barrier_init(&pl.end_barrier, NULL, pl.nw);
 	pl.prog_start_ns = pl.prog_last_ns = mono_ns();
+	res->setup_s = (double)(pl.prog_start_ns - t0) / 1e9;
 
 	for (uint16_t i = 0; i < pl.nw; i++) {
 		rc = -pthread_create(&pl.w[i].thr, NULL, pl.direct ? wrk_direct_main : wrk_ring_main, &pl.w[i]);
@@ -690,7 +691,7 @@ int pipeline_run(struct io_source *src, const struct pipeline_cfg *cfg,
 			if (all)
 				break;
 			progress(&pl, false);
-			struct timespec ts = { 0, 20000000 };
+			struct timespec ts = { 0, 1000000 };   /* 1 ms: the end of a short capture is noticed promptly */
 			nanosleep(&ts, NULL);
 		}
 	} else {
@@ -702,7 +703,7 @@ int pipeline_run(struct io_source *src, const struct pipeline_cfg *cfg,
 	eve_writer_finish(pl.eve);
 	pthread_barrier_destroy(&pl.end_barrier);
 
-	res->wall_s = (double)(mono_ns() - t0) / 1e9;
+	res->wall_s = (double)(mono_ns() - pl.prog_start_ns) / 1e9;
 	res->direct = pl.direct;
 	res->workers = pl.nw;
 	res->flow_memuse = pl.memuse;

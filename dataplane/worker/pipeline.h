@@ -45,7 +45,8 @@ struct pipeline_result {
 	struct ctr_block total;
 	uint64_t flow_memuse;      /* bytes, all workers */
 	uint64_t flow_capacity;    /* flows, all workers */
-	double wall_s;
+	double wall_s;             /* from the first packet read to the last record written */
+	double setup_s;            /* allocating tables and pools before that */
 	uint64_t first_ns, last_ns;   /* packet time span */
 	bool direct;
 	uint16_t workers;
