@@ -36,6 +36,7 @@ struct inspect {
 	struct islot *slots;
 	uint8_t *carry;              /* [slot][direction][cfg.carry] */
 	uint32_t free_head;
+	uint32_t live;               /* slots in use */
 	uint8_t *win;                /* cfg.carry + WIN_DATA */
 	struct detect_alert al[ALERTS_MAX];
 	/* the delivery in progress (stream callback context) */
@@ -129,6 +130,7 @@ static struct islot *slot_new(struct inspect *in, struct flow *f)
 	stream_dir_init(&s->sd[0]);
 	stream_dir_init(&s->sd[1]);
 	f->xs = i + 1;
+	in->live++;
 	return s;
 }
 
@@ -143,6 +145,7 @@ static void slot_free(struct inspect *in, struct flow *f)
 	s->next_free = in->free_head;
 	in->free_head = f->xs - 1;
 	f->xs = 0;
+	in->live--;
 }
 
 /* ---------------------------------------------------------- helpers */
@@ -408,6 +411,16 @@ void inspect_flow_end(struct inspect *in, struct flow *f)
 		}
 	}
 	slot_free(in, f);
+}
+
+uint32_t inspect_sessions_live(const struct inspect *in)
+{
+	return in->live;
+}
+
+uint64_t inspect_stream_held(const struct inspect *in)
+{
+	return stream_pool_held(in->sp);
 }
 
 void inspect_expire(struct inspect *in, uint64_t now_ns)

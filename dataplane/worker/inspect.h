@@ -72,6 +72,10 @@ void inspect_packet(struct inspect *in, const struct pkt *p, struct flow *f, int
  * holds beyond gaps, then free its slot. */
 void inspect_flow_end(struct inspect *in, struct flow *f);
 
+/* Slots in use, and bytes of out-of-order segment memory held. */
+uint32_t inspect_sessions_live(const struct inspect *in);
+uint64_t inspect_stream_held(const struct inspect *in);
+
 /* Periodic housekeeping at packet time now_ns (defragmenter timeouts). */
 void inspect_expire(struct inspect *in, uint64_t now_ns);
 
