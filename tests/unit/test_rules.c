@@ -475,6 +475,13 @@ static void test_packet_keywords(void)
 		CHECK(r->ip_proto.op == RULE_CMP_EQ && r->ip_proto.lo == 47);
 		CHECK(r->itype.op == RULE_CMP_NE && r->itype.lo == 3);
 	}
+	/* "!= 0", "<= 8" with spaces (Suricata 7), prefilter accepted, byte_jump of 0 bytes */
+	r = ONE(H "itype: != 0; icode: <= 8; prefilter; sid:1;)");
+	CHECK(r && r->itype.op == RULE_CMP_NE && r->itype.lo == 0 && r->icode.op == RULE_CMP_LE &&
+	      r->icode.lo == 8);
+	r = ONE(H "content:\"ab\"; byte_jump:0,0,relative,post_offset -2; sid:1;)");
+	CHECK(r && r->pm[1].type == RULE_PM_BYTE_JUMP && r->pm[1].byte_jump.nbytes == 0 &&
+	      r->pm[1].byte_jump.post_offset == -2);
 	r = ONE(H "flags:0; flow:from_server; ip_proto:ipv6-icmp; sid:1;)");
 	CHECK(r && r->flags.mod == RULE_FLAGS_EXACT && r->flags.set == 0 && r->flow == RULE_FLOW_TO_CLIENT &&
 	      r->ip_proto.lo == 58);
@@ -636,6 +643,24 @@ static void test_threshold(void)
 	SKIP(H "threshold:type limit,track by_src,count 1,seconds 1; "
 	       "detection_filter:track by_src,count 1,seconds 1; sid:1;)", "t.rules:1:84",
 	     RULE_SKIP_INVALID, "only one threshold or detection_filter");
+	/* Suricata 7: backoff with a multiplier, unique_on */
+	r = ONE(H "threshold:type backoff,track by_flow,count 3,multiplier 2; sid:1;)");
+	CHECK(r && r->threshold.type == RULE_THR_BACKOFF && r->threshold.count == 3 &&
+	      r->threshold.multiplier == 2 && r->threshold.track == RULE_TRACK_BY_FLOW);
+	r = ONE(H "detection_filter:track by_dst,count 3,seconds 60,unique_on dst_port; sid:1;)");
+	CHECK(r && r->detection_filter.unique_on == RULE_UNIQUE_DST_PORT);
+	SKIP(H "threshold:type backoff,track by_flow,count 3; sid:1;)", "t.rules:1:31",
+	     RULE_SKIP_SYNTAX, "backoff needs track, count and multiplier");
+	SKIP(H "threshold:type backoff,track by_flow,count 3,multiplier 1; sid:1;)", "t.rules:1:87",
+	     RULE_SKIP_INVALID, "multiplier out of range");
+	SKIP(H "threshold:type limit,track by_src,count 1,seconds 1,multiplier 2; sid:1;)",
+	     "t.rules:1:31", RULE_SKIP_SYNTAX, "multiplier only with backoff");
+	SKIP(H "threshold:type limit,track by_src,count 1,seconds 1,unique_on dst_port; sid:1;)",
+	     "t.rules:1:31", RULE_SKIP_INVALID, "unique_on needs detection_filter");
+	SKIP(H "detection_filter:track by_rule,count 1,seconds 1,unique_on src_port; sid:1;)",
+	     "t.rules:1:31", RULE_SKIP_INVALID, "unique_on needs detection_filter with track by_src or by_dst");
+	SKIP(H "detection_filter:track by_src,count 1,seconds 1,unique_on port; sid:1;)",
+	     "t.rules:1:89", RULE_SKIP_SYNTAX, "unique_on must be src_port or dst_port");
 }
 
 /* ------------------------------------------------------------ skips */
