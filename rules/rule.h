@@ -248,7 +248,7 @@ enum rule_flags_mod {
 	RULE_FLAGS_EXACT,        /* (flags & ~ignore) == set */
 	RULE_FLAGS_PLUS,         /* '+': all of set, others allowed */
 	RULE_FLAGS_ANY,          /* '*': any of set */
-	RULE_FLAGS_NOT,          /* '!': none of set */
+	RULE_FLAGS_NOT,          /* '!': not all of set (Suricata; for one flag: it is clear) */
 };
 struct rule_tcp_flags {
 	enum rule_flags_mod mod;

@@ -205,8 +205,26 @@ static int rule_prepare(struct detect_engine *de, struct drule *d, const struct 
 				d->has_fb_write = true;
 		}
 	}
-	if (d->has_fb_check)
-		d->iponly = false;
+	for (uint32_t j = 0; j < r->n_flowbits; j++)
+		if (r->flowbits[j].cmd != RULE_FB_SET)
+			d->iponly = false;   /* as Suricata: only flowbits:set keeps a rule IP-only */
+	if (r->n_pm) {
+		/* relnext[i]: a keyword after i is relative, so i's later matches must be tried */
+		d->relnext = calloc(r->n_pm, 1);
+		if (!d->relnext)
+			return -ENOMEM;
+		bool rel = false;
+		for (uint32_t i = r->n_pm; i-- > 0;) {
+			d->relnext[i] = rel;
+			const struct rule_pm *pm = &r->pm[i];
+			rel = rel || (pm->type == RULE_PM_CONTENT &&
+				      (pm->content.flags & (RULE_CONTENT_DISTANCE | RULE_CONTENT_WITHIN))) ||
+			      (pm->type == RULE_PM_PCRE && (pm->pcre.flags & RULE_PCRE_RELATIVE)) ||
+			      (pm->type == RULE_PM_BYTE_TEST && pm->byte_test.relative) ||
+			      (pm->type == RULE_PM_BYTE_JUMP && pm->byte_jump.relative) ||
+			      (pm->type == RULE_PM_ISDATAAT && pm->isdataat.relative);
+		}
+	}
 	for (uint32_t i = 0; i < r->n_pm; i++) {
 		if (r->pm[i].type != RULE_PM_PCRE)
 			continue;
@@ -246,7 +264,9 @@ static bool rule_pattern(const struct drule *d, bool allow_pcre, struct dpat *ou
 {
 	const struct rule *r = d->r;
 
-	if (r->fast_pattern >= 0) {
+	if (r->fast_pattern >= 0 && !(r->pm[r->fast_pattern].content.flags & RULE_CONTENT_NEGATED)) {
+		/* a negated fast_pattern cannot prefilter: such rules are always
+		 * inspected (as Suricata does) */
 		const struct rule_content *c = &r->pm[r->fast_pattern].content;
 		const uint8_t *p = c->pat;
 		uint32_t n = c->len;
@@ -263,7 +283,7 @@ static bool rule_pattern(const struct drule *d, bool allow_pcre, struct dpat *ou
 		out->flags = HS_FLAG_SINGLEMATCH | ((c->flags & RULE_CONTENT_NOCASE) ? HS_FLAG_CASELESS : 0);
 		return true;
 	}
-	if (!allow_pcre)
+	if (!allow_pcre || r->fast_pattern >= 0)
 		return false;
 	for (uint32_t i = 0; i < r->n_pm; i++) {
 		const struct rule_pm *pm = &r->pm[i];
@@ -273,6 +293,8 @@ static bool rule_pattern(const struct drule *d, bool allow_pcre, struct dpat *ou
 		if (f & (RULE_PCRE_NEGATED | RULE_PCRE_RELATIVE | RULE_PCRE_ANCHORED | RULE_PCRE_UNGREEDY |
 			 RULE_PCRE_EXTENDED | RULE_PCRE_DOLLAR_ENDONLY))
 			continue;
+		if (pm->pcre.re[0] == '^')
+			continue;   /* anchored at the window's new bytes by the matcher, not at byte 0 */
 		out->expr = strdup(pm->pcre.re);
 		if (!out->expr)
 			return false;
@@ -779,6 +801,7 @@ void detect_engine_destroy(struct detect_engine *de)
 			for (uint32_t k = 0; k < de->rules[i].r->n_pm; k++)
 				pcre2_code_free(de->rules[i].re[k]);
 		free(de->rules[i].re);
+		free(de->rules[i].relnext);
 	}
 	for (uint32_t i = 0; i < de->ngroups; i++) {
 		hs_free_database(de->groups[i].db);

@@ -100,6 +100,8 @@ static void fb_unset(struct detect_flow *df, uint16_t id)
 
 static bool fb_check(const struct detect_engine *de, const struct drule *d, const struct detect_flow *df)
 {
+	if (!df)
+		return false;   /* no flow: no flowbit condition holds, isnotset included */
 	for (uint16_t k = 0; k < d->nfb; k++) {
 		const struct dfb *f = &de->fbs[d->fb + k];
 		if (f->cmd != RULE_FB_ISSET && f->cmd != RULE_FB_ISNOTSET)
@@ -145,7 +147,7 @@ static bool flags_match(const struct rule_tcp_flags *f, uint8_t pf)
 	case RULE_FLAGS_EXACT: return fl == f->set;
 	case RULE_FLAGS_PLUS: return (fl & f->set) == f->set;
 	case RULE_FLAGS_ANY: return (fl & f->set) != 0;
-	case RULE_FLAGS_NOT: return (fl & f->set) == 0;
+	case RULE_FLAGS_NOT: return (fl & f->set) != f->set;   /* Suricata: not all of them */
 	default: return true;
 	}
 }
@@ -327,6 +329,10 @@ static bool pm_content(struct pm_st *st, uint32_t i, int64_t prev, uint32_t end)
 		uint32_t e = (uint32_t)(at + c->len);
 		if (pm_run(st, i + 1, e, e > end ? e : end))
 			return true;
+		/* a later occurrence can only help a relative keyword after this
+		 * one, or a stream window where this one lay wholly in the carry */
+		if (!st->d->relnext[i] && !(st->new_from && e <= st->new_from))
+			return false;
 		if (!st->budget--)
 			return false;
 		from = at + 1;
@@ -345,17 +351,27 @@ static bool pm_pcre(struct pm_st *st, uint32_t i, int64_t prev, uint32_t end)
 
 	if (base > st->len)
 		return (pc->flags & RULE_PCRE_NEGATED) && pm_run(st, i + 1, prev, end);
-	rc = pcre2_match(st->d->re[i], st->buf + base, st->len - base, 0, 0, dt->md, dt->mctx);
-	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT) {
-		ctr_inc(dt->ctr, CTR_DETECT_PCRE_LIMIT);
-		return false;
+	for (PCRE2_SIZE from = 0;;) {
+		rc = pcre2_match(st->d->re[i], st->buf + base, st->len - base, from, 0, dt->md, dt->mctx);
+		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+			ctr_inc(dt->ctr, CTR_DETECT_PCRE_LIMIT);
+			return false;
+		}
+		if (pc->flags & RULE_PCRE_NEGATED)
+			return rc < 0 && pm_run(st, i + 1, prev, end);
+		if (rc < 0)
+			return false;
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(dt->md);
+		uint32_t e = base + (uint32_t)ov[1];
+		if (pm_run(st, i + 1, e, e > end ? e : end))
+			return true;
+		/* as Suricata: try the next match when a relative keyword follows */
+		if ((!st->d->relnext[i] && !(st->new_from && e <= st->new_from)) || !st->budget--)
+			return false;
+		from = ov[0] + 1;
+		if (from > st->len - base)
+			return false;
 	}
-	if (pc->flags & RULE_PCRE_NEGATED)
-		return rc < 0 && pm_run(st, i + 1, prev, end);
-	if (rc < 0)
-		return false;
-	uint32_t e = base + (uint32_t)pcre2_get_ovector_pointer(dt->md)[1];
-	return pm_run(st, i + 1, e, e > end ? e : end);
 }
 
 static bool bt_cmp(const struct rule_byte_test *t, uint64_t v)
@@ -420,10 +436,12 @@ static bool pm_run(struct pm_st *st, uint32_t i, int64_t prev, uint32_t end)
 			return false;
 		if (j->has_bitmask)
 			v = apply_mask(v, j->bitmask);
+		if (v > (uint64_t)st->len + 65536 * 2)
+			return false;   /* beyond the buffer whatever post_offset says */
 		v *= j->multiplier;
 		if (j->align && v % 4)
 			v += 4 - v % 4;
-		if (v > st->len)
+		if (v > (uint64_t)st->len + (uint64_t)INT32_MAX / 2)
 			return false;
 		int64_t to = j->from_beginning ? (int64_t)st->new_from + (int64_t)v
 			   : j->from_end ? (int64_t)st->len + (int64_t)v

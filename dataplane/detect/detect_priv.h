@@ -37,6 +37,7 @@ struct drule {
 	uint16_t nfb;
 	uint32_t fb;                 /* index of the first struct dfb in detect_engine.fbs */
 	pcre2_code **re;             /* [n_pm]: compiled pcre of each RULE_PM_PCRE, else NULL */
+	uint8_t *relnext;            /* [n_pm]: a later keyword is relative (retry later matches) */
 };
 
 /* One rule group: a database over its candidates' patterns and the rules
