@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What sensors send (ingest, heartbeat) and what viewers read back of it
+ * (sensors, alerts).
+ *
+ * Ingest is idempotent and durable: a batch is one transaction (every
+ * alert INSERT OR IGNOREd on its id, correlated, audited) committed with
+ * synchronous=FULL before the 200 goes out, so a sensor that advances its
+ * spool only on a 2xx never loses an alert, and one that resends after a
+ * timeout only produces duplicates, counted as such.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_priv.h"
+
+void api_h_ingest(struct api_server *srv, struct api_req *rq)
+{
+	struct store *st = srv->cfg.store;
+	const struct api_body *b = &rq->b;
+	int64_t accepted = 0, dups = 0;
+	char object[STORE_NAME_MAX + 16], detail[64];
+	int err = api_begin(srv);
+
+	for (size_t i = 0; !err && i < b->u.ingest.n; i++) {
+		const struct store_alert *a = &b->u.ingest.alerts[i];
+		int r = store_alert_insert(st, a, rq->now);
+		if (r < 0) {
+			err = r;
+		} else if (r == 0) {
+			dups++;
+		} else {
+			accepted++;
+			err = incident_ingest_alert(st, &srv->cfg.incident, a, rq->user, rq->now, &srv->evs,
+						    NULL);
+		}
+	}
+	if (!err && accepted) {
+		snprintf(object, sizeof(object), "sensor:%s", b->u.ingest.sensor);
+		snprintf(detail, sizeof(detail), "accepted %lld, duplicates %lld", (long long)accepted,
+			 (long long)dups);
+		err = api_audit(srv, rq, "ingest", object, detail);
+	}
+	err = api_commit_emit(srv, err);
+	if (err) {
+		api_reply_errno(rq, err, "ingest");
+		return;
+	}
+	atomic_fetch_add(&srv->ctr[API_CTR_ALERTS], (uint_fast64_t)accepted);
+	atomic_fetch_add(&srv->ctr[API_CTR_DUPLICATES], (uint_fast64_t)dups);
+	api_reply_json(rq, 200, json_pack("{s:I, s:I}", "accepted", (json_int_t)accepted,
+					  "duplicates", (json_int_t)dups));
+}
+
+void api_h_heartbeat(struct api_server *srv, struct api_req *rq)
+{
+	struct store *st = srv->cfg.store;
+	const struct api_body *b = &rq->b;
+	char *prev = NULL;
+	int err = api_begin(srv);
+
+	if (!err)
+		err = store_sensor_heartbeat(st, b->u.heartbeat.sensor, b->u.heartbeat.version,
+					     b->u.heartbeat.ruleset, b->u.heartbeat.counters_text,
+					     rq->now, &prev);
+	if (!err && b->u.heartbeat.counters) {
+		int r = incident_heartbeat(st, &srv->cfg.incident, b->u.heartbeat.sensor, prev,
+					   b->u.heartbeat.counters, rq->user, rq->now, &srv->evs);
+		err = r < 0 ? r : 0;
+	}
+	free(prev);
+	err = api_commit_emit(srv, err);
+	if (err) {
+		api_reply_errno(rq, err, "heartbeat");
+		return;
+	}
+	atomic_fetch_add(&srv->ctr[API_CTR_HEARTBEATS], 1);
+	api_reply_json(rq, 200, json_pack("{s:b}", "ok", 1));
+}
+
+void api_h_sensors(struct api_server *srv, struct api_req *rq)
+{
+	static const char *const known[] = { NULL };
+	json_t *arr;
+	int err;
+
+	if (!api_query_check(rq, known))
+		return;
+	err = store_sensors_json(srv->cfg.store, &arr);
+	if (err)
+		api_reply_errno(rq, err, "sensors");
+	else
+		api_reply_json(rq, 200, arr);
+}
+
+/* A time parameter: RFC 3339 or integer seconds since the epoch. */
+static bool query_time(struct api_req *rq, const char *name, int64_t *out)
+{
+	const char *v = api_query_str(rq, name);
+	char *end;
+
+	*out = STORE_NO_TIME;
+	if (!v)
+		return true;
+	if (api_parse_time(v, out) == 0)
+		return true;
+	errno = 0;
+	*out = strtoll(v, &end, 10);
+	if (!errno && *end == '\0' && end != v)
+		return true;
+	api_reply_error(rq, 400, "%s: expected an RFC 3339 time or seconds since the epoch", name);
+	return false;
+}
+
+void api_h_alerts(struct api_server *srv, struct api_req *rq)
+{
+	static const char *const known[] = {
+		"sid", "src_ip", "dest_ip", "incident", "since", "until", "limit", NULL,
+	};
+	struct store_alert_filter f;
+	json_t *arr;
+	int err;
+
+	if (!api_query_check(rq, known) ||
+	    !api_query_int(rq, "sid", 0, UINT32_MAX, -1, &f.sid) ||
+	    !api_query_int(rq, "incident", 1, INT64_MAX, -1, &f.incident) ||
+	    !api_query_int(rq, "limit", 1, srv->cfg.max_limit, srv->cfg.default_limit, &f.limit) ||
+	    !query_time(rq, "since", &f.since) || !query_time(rq, "until", &f.until))
+		return;
+	f.src_ip = api_query_str(rq, "src_ip");
+	f.dest_ip = api_query_str(rq, "dest_ip");
+	err = store_alerts_json(srv->cfg.store, &f, &arr);
+	if (err)
+		api_reply_errno(rq, err, "alerts");
+	else
+		api_reply_json(rq, 200, arr);
+}

@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Request body parsers: JSON in, type-checked structs out, messages that
+ * name the offending field.  No database, no HTTP (fuzzed on their own).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nettle/base64.h>
+
+#include "api_parse.h"
+
+const char *const api_role_names[API_ROLE_N] = {
+	[API_ROLE_SENSOR] = "sensor",
+	[API_ROLE_VIEWER] = "viewer",
+	[API_ROLE_RULE_AUTHOR] = "rule_author",
+	[API_ROLE_RULE_APPROVER] = "rule_approver",
+	[API_ROLE_RESPONDER] = "responder",
+	[API_ROLE_INCIDENT_MANAGER] = "incident_manager",
+	[API_ROLE_ADMIN] = "admin",
+};
+
+static const char *const statuses[] = {
+	"open", "acknowledged", "investigating", "mitigated", "resolved", "closed", NULL,
+};
+
+static const char *const target_types[] = { "webhook", "pagerduty", "syslog", NULL };
+
+/* api_role_names, NULL-terminated for get_enum() */
+static const char *const roles[] = {
+	"sensor", "viewer", "rule_author", "rule_approver", "responder", "incident_manager", "admin",
+	NULL,
+};
+
+int api_role_parse(const char *name, enum api_role *out)
+{
+	for (int i = 0; i < API_ROLE_N; i++) {
+		if (strcmp(name, api_role_names[i]) == 0) {
+			*out = (enum api_role)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+bool api_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= STORE_NAME_MAX &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/* --- RFC 3339 --------------------------------------------------------- */
+
+static bool digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int api_parse_time(const char *s, int64_t *out)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	const char *p;
+
+	if (strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
+	    !digits(s + 17, 2, &sec))
+		return -EINVAL;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
+		return -EINVAL;
+	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return -EINVAL;
+	p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p == '+' ? 1 : -1;
+		if (!digits(p + 1, 2, &oh))
+			return -EINVAL;
+		p += 3;
+		if (*p == ':')
+			p++;
+		if (!digits(p, 2, &om))
+			return -EINVAL;
+		p += 2;
+		if (oh > 23 || om > 59)
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	if (*p)
+		return -EINVAL;
+	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + (sec > 59 ? 59 : sec) -
+	       sign * (oh * 3600 + om * 60);
+	return 0;
+}
+
+/* --- field helpers ---------------------------------------------------- */
+
+struct ctx {
+	char *err;
+	size_t errlen;
+};
+
+/* Sets the error "PREFIX.KEY: message" (or "KEY: ..." without prefix). */
+static int fail(struct ctx *c, const char *prefix, const char *key, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(c->err, c->errlen, "%s%s%s: %s", prefix, *prefix && *key ? "." : "", key, msg);
+	return -EINVAL;
+}
+
+/* A string member: -EINVAL if missing (when required), not a string, empty
+ * or longer than max bytes.  *out stays NULL when absent and optional. */
+static int get_str(struct ctx *c, json_t *o, const char *prefix, const char *key, bool required,
+		   size_t max, const char **out)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return fail(c, prefix, key, "missing");
+		return 0;
+	}
+	if (!json_is_string(v))
+		return fail(c, prefix, key, "expected a string");
+	if (json_string_length(v) == 0 && required)
+		return fail(c, prefix, key, "must not be empty");
+	if (json_string_length(v) > max)
+		return fail(c, prefix, key, "longer than %zu bytes", max);
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* An integer member in [min, max]; *out = def when absent and optional. */
+static int get_int(struct ctx *c, json_t *o, const char *prefix, const char *key, bool required,
+		   int64_t min, int64_t max, int64_t def, int64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = def;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return fail(c, prefix, key, "missing");
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return fail(c, prefix, key, "expected an integer");
+	if (json_integer_value(v) < min || json_integer_value(v) > max)
+		return fail(c, prefix, key, "must be between %lld and %lld", (long long)min, (long long)max);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int get_name(struct ctx *c, json_t *o, const char *prefix, const char *key, const char **out)
+{
+	int err = get_str(c, o, prefix, key, true, STORE_NAME_MAX, out);
+
+	if (!err && !api_name_valid(*out))
+		return fail(c, prefix, key, "must be 1 to 64 of A-Z a-z 0-9 . _ -");
+	return err;
+}
+
+static int get_enum(struct ctx *c, json_t *o, const char *prefix, const char *key,
+		    const char *const *names, const char **out)
+{
+	char all[160];
+	size_t n = 0;
+	int err = get_str(c, o, prefix, key, true, 64, out);
+
+	if (err)
+		return err;
+	for (const char *const *p = names; *p; p++)
+		if (strcmp(*p, *out) == 0)
+			return 0;
+	all[0] = '\0';
+	for (const char *const *p = names; *p && n < sizeof(all); p++)
+		n += (size_t)snprintf(all + n, sizeof(all) - n, "%s%s", p == names ? "" : ", ", *p);
+	return fail(c, prefix, key, "must be one of %s", all);
+}
+
+static int get_ip(struct ctx *c, json_t *o, const char *prefix, const char *key, const char **out)
+{
+	unsigned char buf[16];
+	int err = get_str(c, o, prefix, key, true, 45, out);
+
+	if (err)
+		return err;
+	if (inet_pton(AF_INET, *out, buf) != 1 && inet_pton(AF_INET6, *out, buf) != 1)
+		return fail(c, prefix, key, "not an IP address");
+	return 0;
+}
+
+static bool base64_valid(const char *s, size_t n)
+{
+	struct base64_decode_ctx d;
+	uint8_t out[96];
+
+	base64_decode_init(&d);
+	while (n > 0) {
+		size_t chunk = n > 64 ? 64 : n, dst = sizeof(out);
+		if (!base64_decode_update(&d, &dst, out, chunk, s))
+			return false;
+		s += chunk;
+		n -= chunk;
+	}
+	return base64_decode_final(&d) != 0;
+}
+
+/* --- bodies ----------------------------------------------------------- */
+
+static int parse_alert(struct ctx *c, json_t *o, size_t i, const char *sensor, struct store_alert *a)
+{
+	char p[32];
+	int err;
+
+	snprintf(p, sizeof(p), "alerts[%zu]", i);
+	if (!json_is_object(o))
+		return fail(c, p, "", "expected an object");
+	a->sensor = sensor;
+	if ((err = get_str(c, o, p, "id", true, 200, &a->id)) ||
+	    (err = get_str(c, o, p, "ts", true, 64, &a->ts)))
+		return err;
+	if (api_parse_time(a->ts, &a->ts_epoch) != 0)
+		return fail(c, p, "ts", "not an RFC 3339 time");
+	if ((err = get_int(c, o, p, "sid", true, 0, UINT32_MAX, 0, &a->sid)) ||
+	    (err = get_int(c, o, p, "gid", false, 0, UINT32_MAX, -1, &a->gid)) ||
+	    (err = get_int(c, o, p, "rev", false, 0, UINT32_MAX, -1, &a->rev)) ||
+	    (err = get_int(c, o, p, "severity", true, 1, 255, 0, &a->severity)) ||
+	    (err = get_str(c, o, p, "signature", false, 1024, &a->signature)) ||
+	    (err = get_str(c, o, p, "category", false, 256, &a->category)) ||
+	    (err = get_str(c, o, p, "action", false, 32, &a->action)) ||
+	    (err = get_str(c, o, p, "ruleset", false, 128, &a->ruleset)) ||
+	    (err = get_str(c, o, p, "proto", false, 32, &a->proto)) ||
+	    (err = get_ip(c, o, p, "src_ip", &a->src_ip)) ||
+	    (err = get_ip(c, o, p, "dest_ip", &a->dest_ip)) ||
+	    (err = get_int(c, o, p, "src_port", false, 0, 65535, -1, &a->src_port)) ||
+	    (err = get_int(c, o, p, "dest_port", false, 0, 65535, -1, &a->dest_port)) ||
+	    (err = get_int(c, o, p, "flow_id", false, 0, INT64_MAX, -1, &a->flow_id)) ||
+	    (err = get_str(c, o, p, "payload", false, SIZE_MAX, &a->payload)))
+		return err;
+	if (a->payload && !base64_valid(a->payload, strlen(a->payload)))
+		return fail(c, p, "payload", "not base64");
+	return 0;
+}
+
+static int parse_ingest(struct ctx *c, struct api_body *b)
+{
+	json_t *alerts, *o;
+	size_t i;
+	int err = get_name(c, b->root, "", "sensor", &b->u.ingest.sensor);
+
+	if (err)
+		return err;
+	alerts = json_object_get(b->root, "alerts");
+	if (!alerts)
+		return fail(c, "", "alerts", "missing");
+	if (!json_is_array(alerts))
+		return fail(c, "", "alerts", "expected an array");
+	b->u.ingest.n = json_array_size(alerts);
+	b->u.ingest.alerts = calloc(b->u.ingest.n ? b->u.ingest.n : 1, sizeof(struct store_alert));
+	if (!b->u.ingest.alerts)
+		return -ENOMEM;
+	json_array_foreach(alerts, i, o) {
+		err = parse_alert(c, o, i, b->u.ingest.sensor, &b->u.ingest.alerts[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int parse_heartbeat(struct ctx *c, struct api_body *b)
+{
+	json_t *rs, *counters, *v;
+	const char *k;
+	int err;
+
+	if ((err = get_name(c, b->root, "", "sensor", &b->u.heartbeat.sensor)) ||
+	    (err = get_str(c, b->root, "", "version", false, 64, &b->u.heartbeat.version)))
+		return err;
+	rs = json_object_get(b->root, "ruleset");
+	if (json_is_integer(rs)) {
+		snprintf(b->u.heartbeat.ruleset_buf, sizeof(b->u.heartbeat.ruleset_buf), "%lld",
+			 (long long)json_integer_value(rs));
+		b->u.heartbeat.ruleset = b->u.heartbeat.ruleset_buf;
+	} else if ((err = get_str(c, b->root, "", "ruleset", false, 128, &b->u.heartbeat.ruleset))) {
+		return fail(c, "", "ruleset", "expected a string or an integer");
+	}
+	counters = json_object_get(b->root, "counters");
+	if (counters && !json_is_null(counters)) {
+		if (!json_is_object(counters))
+			return fail(c, "", "counters", "expected an object");
+		if (json_object_size(counters) > 4096)
+			return fail(c, "", "counters", "more than 4096 counters");
+		json_object_foreach(counters, k, v) {
+			if (!json_is_integer(v) || json_integer_value(v) < 0)
+				return fail(c, "counters", k, "expected a non-negative integer");
+			if (strlen(k) > 128)
+				return fail(c, "counters", "", "a name is longer than 128 bytes");
+		}
+		b->u.heartbeat.counters = counters;
+	}
+	b->u.heartbeat.counters_text = b->u.heartbeat.counters ?
+		json_dumps(b->u.heartbeat.counters, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+	return b->u.heartbeat.counters_text ? 0 : -ENOMEM;
+}
+
+static int parse_policies(struct ctx *c, struct api_body *b)
+{
+	json_t *o, *t;
+	size_t i, j;
+	unsigned seen = 0;
+	int err;
+
+	b->u.escalation.n = json_array_size(b->root);
+	if (b->u.escalation.n > 3)
+		return fail(c, "", "body", "at most 3 policies (severities 1 to 3)");
+	b->u.escalation.v = calloc(3, sizeof(struct store_policy));
+	if (!b->u.escalation.v)
+		return -ENOMEM;
+	json_array_foreach(b->root, i, o) {
+		struct store_policy *p = &b->u.escalation.v[i];
+		json_t *tiers;
+		char pfx[32];
+		snprintf(pfx, sizeof(pfx), "[%zu]", i);
+		if (!json_is_object(o))
+			return fail(c, pfx, "", "expected an object");
+		if ((err = get_int(c, o, pfx, "severity", true, 1, 3, 0, &p->severity)) ||
+		    (err = get_int(c, o, pfx, "ack_within_s", true, 1, 365 * 86400, 0, &p->ack_within_s)))
+			return err;
+		if (seen & (1u << p->severity))
+			return fail(c, pfx, "severity", "duplicate %lld", (long long)p->severity);
+		seen |= 1u << p->severity;
+		tiers = json_object_get(o, "tiers");
+		if (!tiers)
+			return fail(c, pfx, "tiers", "missing");
+		if (!json_is_array(tiers) || json_array_size(tiers) < 1 ||
+		    json_array_size(tiers) > API_MAX_TIERS)
+			return fail(c, pfx, "tiers", "expected an array of 1 to %d names", API_MAX_TIERS);
+		json_array_foreach(tiers, j, t) {
+			if (!json_is_string(t) || json_string_length(t) < 1 || json_string_length(t) > 64) {
+				char tp[64];
+				snprintf(tp, sizeof(tp), "%s.tiers[%zu]", pfx, j);
+				return fail(c, tp, "", "expected a name of 1 to 64 bytes");
+			}
+		}
+		p->tiers = json_dumps(tiers, JSON_COMPACT);
+		if (!p->tiers)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int parse_targets(struct ctx *c, struct api_body *b)
+{
+	json_t *o;
+	size_t i;
+	int err;
+
+	b->u.notify.n = json_array_size(b->root);
+	if (b->u.notify.n > API_MAX_TARGETS)
+		return fail(c, "", "body", "at most %d targets", API_MAX_TARGETS);
+	b->u.notify.v = calloc(b->u.notify.n ? b->u.notify.n : 1, sizeof(struct store_target));
+	if (!b->u.notify.v)
+		return -ENOMEM;
+	json_array_foreach(b->root, i, o) {
+		struct store_target *t = &b->u.notify.v[i];
+		char pfx[32];
+		snprintf(pfx, sizeof(pfx), "[%zu]", i);
+		if (!json_is_object(o))
+			return fail(c, pfx, "", "expected an object");
+		if ((err = get_name(c, o, pfx, "name", &t->name)) ||
+		    (err = get_enum(c, o, pfx, "type", target_types, &t->type)) ||
+		    (err = get_str(c, o, pfx, "url", false, 2048, &t->url)) ||
+		    (err = get_str(c, o, pfx, "routing_key", false, 256, &t->routing_key)) ||
+		    (err = get_int(c, o, pfx, "min_severity", false, 1, 255, -1, &t->min_severity)))
+			return err;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(b->u.notify.v[k].name, t->name) == 0)
+				return fail(c, pfx, "name", "duplicate \"%s\"", t->name);
+		if (strcmp(t->type, "pagerduty") == 0) {
+			if (!t->routing_key)
+				return fail(c, pfx, "routing_key", "missing (pagerduty)");
+		} else if (!t->url) {
+			return fail(c, pfx, "url", "missing (%s)", t->type);
+		}
+		if (strcmp(t->type, "syslog") == 0 && strncmp(t->url, "udp://", 6) != 0)
+			return fail(c, pfx, "url", "must be udp://HOST:PORT");
+		if (strcmp(t->type, "syslog") != 0 && t->url && strncmp(t->url, "http://", 7) != 0 &&
+		    strncmp(t->url, "https://", 8) != 0)
+			return fail(c, pfx, "url", "must be an http:// or https:// URL");
+	}
+	return 0;
+}
+
+static int parse_kind(struct ctx *c, struct api_body *b)
+{
+	int err;
+
+	switch (b->kind) {
+	case API_BODY_INGEST:
+		return parse_ingest(c, b);
+	case API_BODY_HEARTBEAT:
+		return parse_heartbeat(c, b);
+	case API_BODY_ACK:
+		return 0;
+	case API_BODY_ASSIGN:
+		return get_name(c, b->root, "", "assignee", &b->u.assign.assignee);
+	case API_BODY_NOTE:
+		return get_str(c, b->root, "", "text", true, API_TEXT_MAX, &b->u.note.text);
+	case API_BODY_STATUS:
+		if ((err = get_enum(c, b->root, "", "status", statuses, &b->u.status.status)))
+			return err;
+		return get_str(c, b->root, "", "reason", false, API_REASON_MAX, &b->u.status.reason);
+	case API_BODY_ESCALATION:
+		return parse_policies(c, b);
+	case API_BODY_NOTIFY:
+		return parse_targets(c, b);
+	case API_BODY_USER:
+		if ((err = get_name(c, b->root, "", "name", &b->u.user.name)) ||
+		    (err = get_enum(c, b->root, "", "role", roles, &b->u.user.role)))
+			return err;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+int api_body_parse(struct api_body *b, enum api_body_kind kind, const char *buf, size_t len, char *err,
+		   size_t errlen)
+{
+	struct ctx c = { err, errlen };
+	bool want_array = kind == API_BODY_ESCALATION || kind == API_BODY_NOTIFY;
+	json_error_t je;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	b->kind = kind;
+	if (kind <= API_BODY_NONE || kind >= API_BODY_N)
+		return 0;
+	if (len == 0 || (len == 2 && kind == API_BODY_ACK && memcmp(buf, "{}", 2) == 0))
+		return kind == API_BODY_ACK ? 0 :
+		       fail(&c, "", "body", "empty, expected a JSON %s", want_array ? "array" : "object");
+	b->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+	if (!b->root)
+		return fail(&c, "", "body", "malformed JSON at line %d column %d: %s", je.line,
+			    je.column, je.text);
+	if (want_array ? !json_is_array(b->root) : !json_is_object(b->root))
+		rc = fail(&c, "", "body", "expected a JSON %s", want_array ? "array" : "object");
+	else
+		rc = parse_kind(&c, b);
+	if (rc)
+		api_body_fini(b);
+	return rc;
+}
+
+void api_body_fini(struct api_body *b)
+{
+	switch (b->kind) {
+	case API_BODY_INGEST:
+		free(b->u.ingest.alerts);
+		break;
+	case API_BODY_HEARTBEAT:
+		free(b->u.heartbeat.counters_text);
+		break;
+	case API_BODY_ESCALATION:
+		for (size_t i = 0; b->u.escalation.v && i < 3; i++)
+			free((char *)b->u.escalation.v[i].tiers);
+		free(b->u.escalation.v);
+		break;
+	case API_BODY_NOTIFY:
+		free(b->u.notify.v);
+		break;
+	default:
+		break;
+	}
+	json_decref(b->root);
+	memset(b, 0, sizeof(*b));
+}
+
+int api_parse_body(enum api_body_kind kind, const char *buf, size_t len, char *err, size_t errlen)
+{
+	struct api_body b;
+	int rc = api_body_parse(&b, kind, buf, len, err, errlen);
+
+	if (rc == 0)
+		api_body_fini(&b);
+	return rc;
+}

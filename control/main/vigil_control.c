@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vigil-control: the control-plane daemon.
+ *
+ *   vigil-control serve --db FILE [--listen HOST:PORT] [--config FILE]
+ *       [--clock-file FILE] [--tls-cert F --tls-key F] [bounds...]
+ *   vigil-control init --db FILE [--admin NAME]
+ *
+ * Threads: main (waits for SIGTERM/SIGINT), libmicrohttpd's polling thread
+ * (requests), the timer (every tick_interval_s, 1 s, of real time:
+ * escalation and blind spots at the daemon's clock, which --clock-file may
+ * drive; 0 turns it off, leaving POST /api/v1/tick).  Both
+ * signals stop the timer, then the server, then close the database.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "api_parse.h"
+#include "ctl_config.h"
+
+/* --- the clock -------------------------------------------------------- */
+
+struct clock_src {
+	const char *file;              /* NULL: the real clock */
+	atomic_int_fast64_t last;      /* the last good reading of file */
+	atomic_bool warned;
+};
+
+/* Reads "decimal seconds since the epoch" from the file. */
+static int clock_read(const char *file, int64_t *out)
+{
+	char buf[64], *end;
+	FILE *f = fopen(file, "r");
+	size_t n;
+	double v;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	v = strtod(buf, &end);
+	while (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t')
+		end++;
+	if (end == buf || *end || !isfinite(v) || v < 0 || v > 1e12)
+		return -EINVAL;
+	*out = (int64_t)floor(v);
+	return 0;
+}
+
+/* The daemon's "now" (any thread): the clock file's value when given (the
+ * last good one if it cannot be read right now), else the real time. */
+static int64_t clock_now(void *arg)
+{
+	struct clock_src *c = arg;
+	int64_t v;
+
+	if (!c->file)
+		return (int64_t)time(NULL);
+	if (clock_read(c->file, &v) == 0) {
+		atomic_store(&c->last, v);
+		atomic_store(&c->warned, false);
+		return v;
+	}
+	if (!atomic_exchange(&c->warned, true))
+		fprintf(stderr, "vigil-control: cannot read the clock file %s; keeping %" PRId64 "\n",
+			c->file, (int64_t)atomic_load(&c->last));
+	return atomic_load(&c->last);
+}
+
+/* --- the timer -------------------------------------------------------- */
+
+struct timer {
+	struct api_server *srv;
+	int64_t interval_s;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+};
+
+static void *timer_main(void *arg)
+{
+	struct timer *t = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&t->lock);
+	while (!t->stop) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += t->interval_s;
+		pthread_cond_timedwait(&t->cond, &t->lock, &ts);
+		if (t->stop)
+			break;
+		pthread_mutex_unlock(&t->lock);
+		int err = api_tick(t->srv, NULL, NULL);
+		if (err)
+			fprintf(stderr, "vigil-control: evaluation failed: %s\n", strerror(-err));
+		pthread_mutex_lock(&t->lock);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+/* --- commands --------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vigil-control serve --db FILE [--listen HOST:PORT] [--config FILE]\n"
+		"                           [--clock-file FILE] [--tls-cert FILE --tls-key FILE]\n"
+		"                           [--max-body BYTES] [--max-ingest-body BYTES]\n"
+		"                           [--max-limit N] [--heartbeat-period S] [--window S]\n"
+		"       vigil-control init --db FILE [--admin NAME]\n"
+		"       vigil-control --help | --version\n"
+		"\n"
+		"serve: the control-plane daemon (HTTP API on 127.0.0.1:8470 by default).\n"
+		"  --config FILE      JSON object of settings (see control/main/README.md);\n"
+		"                     options given on the command line win\n"
+		"  --clock-file FILE  read \"now\" (seconds since the epoch) from FILE (tests)\n"
+		"init: create the database and its first admin user (default \"admin\"); prints\n"
+		"  the admin's API token once on stdout.  Refuses if users exist.\n");
+}
+
+static int cmd_init(const char *db, const char *admin)
+{
+	struct store *st = NULL;
+	char tok[STORE_TOKEN_LEN + 1], object[STORE_NAME_MAX + 8];
+	uint8_t hash[STORE_HASH_LEN];
+	int64_t users = 0, id = 0, now = (int64_t)time(NULL);
+	int err;
+
+	if (!api_name_valid(admin) || strcmp(admin, "system") == 0) {
+		fprintf(stderr, "vigil-control: --admin %s: must be 1 to 64 of A-Z a-z 0-9 . _ - "
+			"(and not \"system\")\n", admin);
+		return 2;
+	}
+	err = store_open(db, &st);
+	if (err) {
+		fprintf(stderr, "vigil-control: %s: cannot open the database: %s\n", db, strerror(-err));
+		return 1;
+	}
+	err = store_user_count(st, &users);
+	if (!err && users > 0) {
+		fprintf(stderr, "vigil-control: %s already has users; init refused\n", db);
+		store_close(st);
+		return 1;
+	}
+	if (!err)
+		err = store_token_generate(tok);
+	if (!err) {
+		store_token_hash(tok, strlen(tok), hash);
+		snprintf(object, sizeof(object), "user:%s", admin);
+		err = store_begin(st);
+	}
+	if (!err)
+		err = store_user_add(st, admin, "admin", now);
+	if (!err)
+		err = store_token_add(st, admin, hash, now, &id);
+	if (!err)
+		err = store_audit_add(st, now, "system", "user.add", object, "admin (init)");
+	if (!err)
+		err = store_commit(st);
+	if (err) {
+		store_rollback(st);
+		store_close(st);
+		fprintf(stderr, "vigil-control: init failed: %s\n", strerror(-err));
+		return 1;
+	}
+	store_close(st);
+	printf("%s\n", tok);
+	return 0;
+}
+
+static int cmd_serve(const char *db, struct ctl_settings *settings, const char *clock_file)
+{
+	struct api_config *cfg = &settings->api;
+	struct clock_src clk = { .file = clock_file };
+	struct timer tm = { .stop = false };
+	struct store *st = NULL;
+	struct api_server *srv = NULL;
+	pthread_condattr_t ca;
+	pthread_t timer_thr;
+	sigset_t sigs;
+	int sig, err, rc = 1;
+	int64_t v;
+
+	/* block the stop signals in every thread we start; main waits for them */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (clock_file) {
+		err = clock_read(clock_file, &v);
+		if (err) {
+			fprintf(stderr, "vigil-control: --clock-file %s: %s\n", clock_file,
+				err == -EINVAL ? "expected decimal seconds since the epoch" : strerror(-err));
+			return 2;
+		}
+		atomic_store(&clk.last, v);
+	}
+	err = store_open(db, &st);
+	if (err) {
+		fprintf(stderr, "vigil-control: %s: cannot open the database: %s\n", db, strerror(-err));
+		goto out;
+	}
+	cfg->store = st;
+	cfg->now = clock_now;
+	cfg->now_arg = &clk;
+	/* The notification seam: the stub logs and records; the real notifier
+	 * (control/notify) replaces it here and reports deliveries through
+	 * api_notify_result(). */
+	cfg->sink.on_event = incident_stub_sink;
+	cfg->sink.arg = st;
+	err = api_server_create(cfg, &srv);
+	if (err) {
+		rc = err == -EINVAL ? 2 : 1;
+		goto out;
+	}
+	printf("vigil-control: listening on %s://%.*s:%u\n", cfg->tls_cert ? "https" : "http",
+	       (int)(strrchr(cfg->listen, ':') - cfg->listen), cfg->listen, api_server_port(srv));
+	fflush(stdout);
+
+	tm.srv = srv;
+	tm.interval_s = settings->tick_interval_s;
+	pthread_mutex_init(&tm.lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&tm.cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (tm.interval_s > 0 && pthread_create(&timer_thr, NULL, timer_main, &tm) != 0) {
+		fprintf(stderr, "vigil-control: cannot start the timer thread\n");
+		goto out_timer;
+	}
+
+	sigwait(&sigs, &sig);
+	fprintf(stderr, "vigil-control: %s, shutting down\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	rc = 0;
+	if (tm.interval_s > 0) {
+		pthread_mutex_lock(&tm.lock);
+		tm.stop = true;
+		pthread_cond_signal(&tm.cond);
+		pthread_mutex_unlock(&tm.lock);
+		pthread_join(timer_thr, NULL);
+	}
+out_timer:
+	pthread_cond_destroy(&tm.cond);
+	pthread_mutex_destroy(&tm.lock);
+out:
+	api_server_destroy(srv);
+	store_close(st);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "clock-file", required_argument, NULL, 'k' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "admin", required_argument, NULL, 'a' },
+		{ "max-body", required_argument, NULL, 'b' },
+		{ "max-ingest-body", required_argument, NULL, 'B' },
+		{ "max-limit", required_argument, NULL, 'm' },
+		{ "heartbeat-period", required_argument, NULL, 'p' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl_overrides ov = { 0 };
+	struct ctl_settings cfg;
+	json_t *keep = NULL;
+	const char *cmd, *db = NULL, *admin = "admin", *config = NULL, *clock_file = NULL;
+	int c;
+
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		printf("vigil-control %s\n", VIGIL_VERSION);
+		return 0;
+	}
+	if (argc < 2 || (strcmp(argv[1], "serve") != 0 && strcmp(argv[1], "init") != 0)) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[1];
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'a': admin = optarg; break;
+		case 'c': config = optarg; break;
+		case 'k': clock_file = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("vigil-control %s\n", VIGIL_VERSION); return 0;
+		default:
+			if (ctl_override_opt(&ov, c, optarg) == 0)
+				break;
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "vigil-control: unexpected argument %s\n", argv[optind]);
+		return 2;
+	}
+	if (!db) {
+		fprintf(stderr, "vigil-control %s: --db FILE is required\n", cmd);
+		return 2;
+	}
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(db, admin);
+	ctl_settings_default(&cfg);
+	if (config && ctl_config_load(config, &cfg, &keep) != 0)
+		return 2;
+	if (ctl_overrides_apply(&ov, &cfg) != 0) {
+		json_decref(keep);
+		return 2;
+	}
+	c = cmd_serve(db, &cfg, clock_file);
+	json_decref(keep);
+	return c;
+}

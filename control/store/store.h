@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control plane's SQLite store: the only module that speaks SQL.
+ *
+ * One `struct store` is one SQLite connection (WAL, foreign keys on,
+ * synchronous=FULL so a committed ingest survives power loss, busy
+ * timeout) plus a mutex.  The connection may be used from any thread, but
+ * only by the holder of store_lock(): the API thread holds it for one
+ * request, the timer thread for one evaluation, so every multi-statement
+ * change is one transaction that nobody else interleaves with.
+ *
+ * Every function returns 0 (or a documented non-negative value) or -errno:
+ * -ENOENT (no such row), -EEXIST (unique key taken), -EBUSY (database
+ * locked past the busy timeout), -ENOMEM, -ENOSPC, -EIO (anything else;
+ * the SQLite message is in store_errmsg()).  SQLite result codes never
+ * leave this module.  Times are seconds since the epoch (int64); in JSON
+ * answers they are RFC 3339 UTC strings, formatted by SQL.
+ *
+ * This header does not include <sqlite3.h>: users (and the fuzz build of
+ * the API body parsers) need only the row structs.
+ */
+#ifndef VIGIL_STORE_H
+#define VIGIL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct store;
+
+/* An unset time (SQL NULL). */
+#define STORE_NO_TIME INT64_MIN
+
+/* Tokens: "vgl_" + base64url (no padding) of 32 random bytes. */
+#define STORE_TOKEN_PREFIX "vgl_"
+#define STORE_TOKEN_LEN (4 + 43)
+#define STORE_HASH_LEN 32
+
+#define STORE_NAME_MAX 64       /* user, sensor and target names */
+#define STORE_KEY_MAX 192       /* incident keys */
+#define STORE_TITLE_MAX 256
+
+/* --- opening, migrations, transactions (store.c) --------------------- */
+
+/* Opens (creating if needed) the database at path and brings its schema to
+ * the newest migration this binary knows.  Refuses (-EPROTO) a database
+ * migrated by a newer binary. */
+int store_open(const char *path, struct store **out);
+
+/* As store_open() with an explicit migration list (SQL scripts; entry i is
+ * migration i + 1).  For tests of the migration machinery. */
+int store_open_ex(const char *path, const char *const *migrations, size_t n, struct store **out);
+
+/* Closes the connection; store_close(NULL) does nothing. */
+void store_close(struct store *st);
+
+/* The newest applied migration. */
+int store_schema_version(struct store *st, int *out);
+
+/* The migrations this binary carries: store_migrations[i] is migration i+1. */
+extern const char *const store_migrations[];
+extern const size_t store_n_migrations;
+
+void store_lock(struct store *st);
+void store_unlock(struct store *st);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  store_rollback() is for error
+ * paths and cannot fail (a failed rollback leaves SQLite's own). */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* The last SQLite error message on this connection (for logs only). */
+const char *store_errmsg(struct store *st);
+
+/* Bytes used by the database: page_count * page_size. */
+int store_db_size(struct store *st, int64_t *out);
+
+/* --- alerts and evidence (store_alert.c) ----------------------------- */
+
+/* An alert as ingested.  Strings are borrowed (NULL: absent); integers
+ * that are optional in the contract are < 0 when absent. */
+struct store_alert {
+	const char *id;          /* "SENSOR:SEQ", unique and stable across resends */
+	const char *sensor;      /* of the batch */
+	const char *ts;          /* RFC 3339, as sent */
+	int64_t ts_epoch;        /* ts in whole seconds */
+	int64_t sid, gid, rev;
+	const char *signature, *category, *action, *ruleset, *proto;
+	int64_t severity;        /* 1 highest */
+	const char *src_ip, *dest_ip;
+	int64_t src_port, dest_port;
+	int64_t flow_id;
+	const char *payload;     /* base64 */
+};
+
+/* Inserts a (INSERT OR IGNORE on id).  Returns 1 if it was new, 0 if an
+ * alert with this id exists already (a resend), or -errno. */
+int store_alert_insert(struct store *st, const struct store_alert *a, int64_t now);
+
+/* Links the alert to its incident (alerts.incident_id). */
+int store_alert_set_incident(struct store *st, const char *alert_id, int64_t incident_id);
+
+/* Adds the alert to the incident's sampled evidence. */
+int store_evidence_add(struct store *st, int64_t incident_id, const char *alert_id);
+
+struct store_alert_filter {
+	int64_t sid;             /* < 0: any */
+	const char *src_ip, *dest_ip;   /* NULL: any */
+	int64_t incident;        /* < 0: any */
+	int64_t since, until;    /* STORE_NO_TIME: unbounded; inclusive */
+	int64_t limit;           /* > 0 */
+};
+
+/* A new JSON array of ALERT objects, newest first. */
+int store_alerts_json(struct store *st, const struct store_alert_filter *f, json_t **out);
+
+int store_alert_count(struct store *st, int64_t *out);
+
+/* --- incidents, timeline, notifications (store_incident.c) ----------- */
+
+struct store_incident {
+	int64_t id;
+	char key[STORE_KEY_MAX];
+	char title[STORE_TITLE_MAX];
+	char kind[16];           /* "alert" | "blind_spot" */
+	char status[16];
+	char assignee[STORE_NAME_MAX + 1];   /* "": none */
+	int64_t severity;
+	int64_t sid;             /* < 0: none (blind spots) */
+	int64_t alert_count;
+	int64_t first_seen, last_seen;
+	int64_t opened_at, notified_at, acked_at, mitigated_at, resolved_at, closed_at;
+	int64_t escalation_tier; /* 1: the first tier of the policy */
+	int64_t esc_since;       /* escalation clock: opened, last escalated or reopened */
+};
+
+/* Inserts inc (id ignored) and sets inc->id. */
+int store_incident_insert(struct store *st, struct store_incident *inc);
+
+/* Writes every mutable field of inc (by inc->id).  -ENOENT if absent. */
+int store_incident_update(struct store *st, const struct store_incident *inc);
+
+int store_incident_get(struct store *st, int64_t id, struct store_incident *out);
+
+/* The newest incident with this key that is neither resolved nor closed;
+ * -ENOENT if none. */
+int store_incident_find_open(struct store *st, const char *key, struct store_incident *out);
+
+/* Calls fn for every incident in status "open" (unacknowledged), oldest
+ * first.  fn returns 0 to go on or -errno to stop with that error.  fn must
+ * not use the store: collect ids and act afterwards. */
+int store_incidents_foreach_open(struct store *st,
+				 int (*fn)(void *arg, const struct store_incident *inc), void *arg);
+
+/* A new INCIDENT object (contract fields); -ENOENT if absent. */
+int store_incident_json(struct store *st, int64_t id, json_t **out);
+
+/* INCIDENT + "timeline", "evidence" (ALERTs), "notifications". */
+int store_incident_detail_json(struct store *st, int64_t id, json_t **out);
+
+/* A new array of INCIDENTs, newest first; status NULL / severity < 0: any. */
+int store_incidents_json(struct store *st, const char *status, int64_t severity, int64_t limit,
+			 json_t **out);
+
+/* Open (not resolved/closed) incidents by severity: calls fn per severity. */
+int store_incidents_open_by_severity(struct store *st,
+				     void (*fn)(void *arg, int64_t severity, int64_t n), void *arg);
+
+int store_timeline_add(struct store *st, int64_t incident_id, int64_t ts, const char *user,
+		       const char *action, const char *detail);
+
+/* A new array of {ts, user, action, detail}, oldest first. */
+int store_timeline_json(struct store *st, int64_t incident_id, json_t **out);
+
+int store_notification_add(struct store *st, int64_t incident_id, const char *event,
+			   const char *target, const char *status, int64_t ts);
+
+/* --- users, tokens, audit (store_user.c) ------------------------------ */
+
+/* -EEXIST if the name is taken. */
+int store_user_add(struct store *st, const char *name, const char *role, int64_t now);
+
+/* Copies the user's role (-ENOENT if no such user). */
+int store_user_role(struct store *st, const char *name, char *role, size_t rolelen);
+
+int store_user_count(struct store *st, int64_t *out);
+
+/* A new array of {name, role, created_at}. */
+int store_users_json(struct store *st, json_t **out);
+
+/* A fresh token (NUL-terminated, STORE_TOKEN_LEN chars) from getrandom(). */
+int store_token_generate(char out[STORE_TOKEN_LEN + 1]);
+
+/* SHA-256 of the token text (nettle). */
+void store_token_hash(const char *token, size_t len, uint8_t out[STORE_HASH_LEN]);
+
+/* Stores the hash of a token for user; sets *id.  -ENOENT: no such user. */
+int store_token_add(struct store *st, const char *user, const uint8_t hash[STORE_HASH_LEN],
+		    int64_t now, int64_t *id);
+
+/* The user and role owning an unrevoked token with this hash; -ENOENT if
+ * none (unknown or revoked). */
+int store_token_lookup(struct store *st, const uint8_t hash[STORE_HASH_LEN], char *user,
+		       size_t userlen, char *role, size_t rolelen);
+
+/* -ENOENT: no such token; -EALREADY: revoked before. */
+int store_token_revoke(struct store *st, int64_t id, int64_t now);
+
+/* The audit log is append-only: this module has no code path that updates
+ * or deletes it, and triggers in the schema refuse both. */
+int store_audit_add(struct store *st, int64_t ts, const char *user, const char *action,
+		    const char *object, const char *detail);
+
+/* A new array of {ts, user, action, object, detail}, newest first. */
+int store_audit_json(struct store *st, int64_t limit, json_t **out);
+
+/* --- sensors, escalation policy, notify targets (store_config.c) ----- */
+
+/* Records a heartbeat: version, ruleset, counters (JSON object text) and
+ * last_seen = now, and clears the sensor's "silent" mark.  *prev gets the
+ * counters of the previous heartbeat (malloc'd; NULL for the first). */
+int store_sensor_heartbeat(struct store *st, const char *name, const char *version,
+			   const char *ruleset, const char *counters, int64_t now, char **prev);
+
+/* Marks every sensor not heard from since `before` and not marked yet as
+ * silent and calls fn for each (fn must not use the store). */
+int store_sensors_mark_silent(struct store *st, int64_t before,
+			      void (*fn)(void *arg, const char *name, int64_t last_seen), void *arg);
+
+int store_sensor_count(struct store *st, int64_t *out);
+
+/* A new array of {name, version, ruleset, last_seen, counters}. */
+int store_sensors_json(struct store *st, json_t **out);
+
+struct store_policy {
+	int64_t severity;        /* 1..3 */
+	int64_t ack_within_s;
+	const char *tiers;       /* JSON array text of tier names */
+};
+
+/* Replaces the whole policy set (caller's transaction). */
+int store_policies_replace(struct store *st, const struct store_policy *p, size_t n);
+
+/* The policy for a severity: ack_within_s and the tiers as a new JSON
+ * array; -ENOENT if none. */
+int store_policy_get(struct store *st, int64_t severity, int64_t *ack_within_s, json_t **tiers);
+
+/* A new array of {severity, ack_within_s, tiers}. */
+int store_policies_json(struct store *st, json_t **out);
+
+struct store_target {
+	const char *name;
+	const char *type;        /* webhook | pagerduty | syslog */
+	const char *url, *routing_key;  /* NULL: absent */
+	int64_t min_severity;    /* notify incidents with severity <= this; < 0: all */
+};
+
+/* Replaces the whole target set (caller's transaction). */
+int store_targets_replace(struct store *st, const struct store_target *t, size_t n);
+
+/* A new array of {name, type, url, routing_key, min_severity}. */
+int store_targets_json(struct store *st, json_t **out);
+
+#endif

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libFuzzer target for the control plane's request body parsers
+ * (control/api/api_parse.c): every body kind, chosen by the first input
+ * byte (kind = 1 + byte % (API_BODY_N - 1)), the rest is the body.  An
+ * accepted body must satisfy the parser's promises (checked here: ranges,
+ * counts, non-NULL required fields); a refused one must come with a
+ * message.  The input is also tried as an RFC 3339 time.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_parse.h"
+
+#define REQUIRE(c) do { if (!(c)) { fprintf(stderr, "broken promise: %s\n", #c); abort(); } } while (0)
+
+static void check_body(const struct api_body *b)
+{
+	switch (b->kind) {
+	case API_BODY_INGEST:
+		REQUIRE(b->u.ingest.sensor && api_name_valid(b->u.ingest.sensor));
+		for (size_t i = 0; i < b->u.ingest.n; i++) {
+			const struct store_alert *a = &b->u.ingest.alerts[i];
+			int64_t t;
+			REQUIRE(a->id && *a->id && a->ts && a->src_ip && a->dest_ip);
+			REQUIRE(a->severity >= 1 && a->severity <= 255);
+			REQUIRE(a->sid >= 0 && a->sid <= UINT32_MAX);
+			REQUIRE(a->src_port >= -1 && a->src_port <= 65535);
+			REQUIRE(a->dest_port >= -1 && a->dest_port <= 65535);
+			REQUIRE(api_parse_time(a->ts, &t) == 0 && t == a->ts_epoch);
+		}
+		break;
+	case API_BODY_HEARTBEAT:
+		REQUIRE(b->u.heartbeat.sensor && b->u.heartbeat.counters_text);
+		break;
+	case API_BODY_ASSIGN:
+		REQUIRE(b->u.assign.assignee && api_name_valid(b->u.assign.assignee));
+		break;
+	case API_BODY_NOTE:
+		REQUIRE(b->u.note.text && strlen(b->u.note.text) <= API_TEXT_MAX);
+		break;
+	case API_BODY_STATUS:
+		REQUIRE(b->u.status.status);
+		break;
+	case API_BODY_ESCALATION:
+		REQUIRE(b->u.escalation.n <= 3);
+		for (size_t i = 0; i < b->u.escalation.n; i++) {
+			REQUIRE(b->u.escalation.v[i].severity >= 1 && b->u.escalation.v[i].severity <= 3);
+			REQUIRE(b->u.escalation.v[i].ack_within_s > 0 && b->u.escalation.v[i].tiers);
+		}
+		break;
+	case API_BODY_NOTIFY:
+		REQUIRE(b->u.notify.n <= API_MAX_TARGETS);
+		for (size_t i = 0; i < b->u.notify.n; i++)
+			REQUIRE(b->u.notify.v[i].name && b->u.notify.v[i].type &&
+				(b->u.notify.v[i].url || b->u.notify.v[i].routing_key));
+		break;
+	case API_BODY_USER: {
+		enum api_role r;
+		REQUIRE(b->u.user.name && api_role_parse(b->u.user.role, &r) == 0);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct api_body b;
+	char err[300], tbuf[80];
+	int64_t t;
+	int rc;
+
+	if (size < 1)
+		return 0;
+	enum api_body_kind kind = (enum api_body_kind)(1 + data[0] % (API_BODY_N - 1));
+	err[0] = '\0';
+	rc = api_body_parse(&b, kind, (const char *)data + 1, size - 1, err, sizeof(err));
+	if (rc == 0) {
+		check_body(&b);
+		api_body_fini(&b);
+	} else {
+		REQUIRE(err[0] != '\0' && memchr(err, '\0', sizeof(err)) != NULL);
+	}
+	REQUIRE(api_parse_body(kind, (const char *)data + 1, size - 1, err, sizeof(err)) == rc);
+
+	size_t n = size - 1 < sizeof(tbuf) - 1 ? size - 1 : sizeof(tbuf) - 1;
+	memcpy(tbuf, data + 1, n);
+	tbuf[n] = '\0';
+	api_parse_time(tbuf, &t);
+	return 0;
+}
