@@ -88,7 +88,7 @@ static int call(struct ctl *c, const char *method, const char *path, const char 
 	char *url, auth[512];
 	long code = 0;
 	CURLcode rc;
-	json_t *j;
+	json_t *j = NULL;
 	int ret = EXIT_SERVER;
 
 	*out = NULL;
@@ -203,7 +203,7 @@ static bool is_id(const char *s)
 
 static int get_list(struct ctl *c, const char *path, const struct ctl_col *cols, size_t n)
 {
-	json_t *j;
+	json_t *j = NULL;
 	int rc = call(c, "GET", path, NULL, &j);
 
 	if (!rc && !c->json)
@@ -245,7 +245,7 @@ static int show_incident(struct ctl *c, const char *id)
 		{ "TS", "ts", 0 }, { "EVENT", "event", 0 }, { "TARGET", "target", 0 }, { "STATUS", "status", 0 },
 	};
 	char path[64];
-	json_t *j;
+	json_t *j = NULL;
 	int rc;
 
 	snprintf(path, sizeof(path), "/api/v1/incidents/%s", id);
@@ -267,7 +267,7 @@ static int show_incident(struct ctl *c, const char *id)
 static int incident_change(struct ctl *c, const char *id, const char *what, json_t *body)
 {
 	char path[96], *text = json_dumps(body, JSON_COMPACT);
-	json_t *j;
+	json_t *j = NULL;
 	int rc;
 
 	json_decref(body);
@@ -338,7 +338,7 @@ static int cmd_users(struct ctl *c, int argc, char **argv)
 		{ "NAME", "name", 0 }, { "ROLE", "role", 0 }, { "TOKENS", "tokens", 0 },
 		{ "CREATED", "created_at", 0 },
 	};
-	json_t *j;
+	json_t *j = NULL;
 	char *body;
 	int rc;
 
@@ -360,7 +360,7 @@ static int cmd_users(struct ctl *c, int argc, char **argv)
 static int cmd_token(struct ctl *c, int argc, char **argv)
 {
 	char path[160], *e;
-	json_t *j;
+	json_t *j = NULL;
 	int rc;
 
 	if (argc == 2 && strcmp(argv[0], "create") == 0) {
@@ -406,7 +406,7 @@ static int cmd_config(struct ctl *c, const char *what, int argc, char **argv,
 {
 	char path[64];
 	json_error_t je;
-	json_t *file, *j;
+	json_t *file, *j = NULL;
 	char *body;
 	int rc;
 
@@ -466,7 +466,7 @@ static int run(struct ctl *c, int argc, char **argv)
 	if (strcmp(cmd, "notify") == 0)
 		return cmd_config(c, "notify", argc - 1, argv + 1, notify, 4);
 	if (strcmp(cmd, "health") == 0 && argc == 1) {
-		json_t *j;
+		json_t *j = NULL;
 		int rc = call(c, "GET", "/healthz", NULL, &j);
 		if (!rc && !c->json)
 			printf("%s (version %s)\n", json_string_value(json_object_get(j, "status")),
