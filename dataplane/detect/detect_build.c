@@ -593,11 +593,8 @@ bool detect_rule_eligible(const struct drule *d, int pc, int dir, int insp)
 
 static bool eligible(const struct drule *d, int pc, int dir, int insp)
 {
-	if (d->iponly || d->keyed)
-		return false;   /* an address index finds them */
-	if (!(d->pcls & (1u << pc)) || !(d->dirs & (1u << dir)))
-		return false;
-	return pc != DPC_TCP || d->insp == insp;
+	/* rules an address index finds are in no group */
+	return !d->iponly && !d->keyed && detect_rule_eligible(d, pc, dir, insp);
 }
 
 static int cmp_u16(const void *a, const void *b)

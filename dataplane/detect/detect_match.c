@@ -462,6 +462,17 @@ static bool pm_run(struct pm_st *st, uint32_t i, int64_t prev, uint32_t end)
 
 /* ---------------------------------------------------------- the scan */
 
+static void add_cands(struct detect_thread *dt, const uint32_t *v, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t ri = v[k];
+		if (dt->stamp[ri] != dt->gen) {
+			dt->stamp[ri] = dt->gen;
+			dt->cand[dt->ncand++] = ri;
+		}
+	}
+}
+
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
 		    void *ctx)
 {
@@ -471,13 +482,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	(void)from;
 	(void)to;
 	(void)flags;
-	for (uint32_t k = g->pat_off[id]; k < g->pat_off[id + 1]; k++) {
-		uint32_t ri = g->pat_rules[k];
-		if (dt->stamp[ri] != dt->gen) {
-			dt->stamp[ri] = dt->gen;
-			dt->cand[dt->ncand++] = ri;
-		}
-	}
+	add_cands(dt, g->pat_rules + g->pat_off[id], g->pat_off[id + 1] - g->pat_off[id]);
 	return 0;
 }
 
@@ -489,24 +494,7 @@ static void group_collect(struct detect_thread *dt, const struct dgroup *g, cons
 		hs_scan(g->db, (const char *)in->buf, in->len, 0, dt->scratch, on_match, dt);
 		ctr_add(dt->ctr, CTR_DETECT_CANDIDATES, dt->ncand - before);
 	}
-	for (uint32_t k = 0; k < g->nnon; k++) {
-		uint32_t ri = g->non[k];
-		if (dt->stamp[ri] != dt->gen) {
-			dt->stamp[ri] = dt->gen;
-			dt->cand[dt->ncand++] = ri;
-		}
-	}
-}
-
-static void add_cands(struct detect_thread *dt, const uint32_t *v, uint32_t n)
-{
-	for (uint32_t k = 0; k < n; k++) {
-		uint32_t ri = v[k];
-		if (dt->stamp[ri] != dt->gen) {
-			dt->stamp[ri] = dt->gen;
-			dt->cand[dt->ncand++] = ri;
-		}
-	}
+	add_cands(dt, g->non, g->nnon);
 }
 
 /* Rules of an address index listed for the packet's addresses, and its
