@@ -22,6 +22,7 @@
 #include "summary.h"
 #include "vigil_rules.h"
 #include "vigil_schema.h"
+#include "vigil_ship.h"
 #include "vlog.h"
 
 #ifndef VIGIL_VERSION
@@ -174,6 +175,7 @@ int main(int argc, char **argv)
 	long workers_opt = 0;
 	struct cfg *cfg = NULL;
 	struct io_source *src = NULL;
+	struct vigil_ship *ship = NULL;
 	char err[1024] = "";
 	int rc = 2, opt;
 
@@ -371,16 +373,24 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	if (vigil_ship_open(&ship, cfg, logdir, VIGIL_VERSION, de ? detect_engine_version(de) : "",
+			    err, sizeof(err)) != 0)
+		goto fail;
+	vigil_ship_attach(ship, &pc.eve);
+
 	struct pipeline_result res;
 	if (pipeline_run(src, &pc, &res, err, sizeof(err)) != 0)
 		goto fail;
 	summary_print(stdout, src->desc, pc.eve.path, &res);
+	vigil_ship_close(ship, stdout);
+	ship = NULL;
 	rc = 0;
 	goto out;
 fail:
 	fprintf(stderr, "vigil: %s\n", err[0] ? err : "failed");
 out:
 	g_src = NULL;
+	vigil_ship_close(ship, NULL);
 	io_destroy(src);
 	detect_engine_destroy(de);
 	cfg_destroy(cfg);

@@ -34,6 +34,14 @@ struct eve_writer {
 	struct eve_pending *pend; /* per ring: the alert whose bytes are arriving */
 	uint64_t *alerted;        /* flow ids that alerted (ALERTED_SLOTS, open addressing) */
 	struct eve_sig_count *sigs;   /* per signature counts (SIG_SLOTS) */
+	struct alert_batch {          /* this pass's alert lines, for cfg.alert_lines */
+		char *buf;            /* the lines, each NUL-terminated */
+		size_t len, cap;
+		size_t *off;          /* where each starts in buf */
+		const char **lines;
+		size_t n, ncap;
+		uint64_t first_ns;    /* when the oldest line was added (monotonic) */
+	} ab;
 };
 
 #define ALERTED_SLOTS 65536u
@@ -321,6 +329,67 @@ static void write_line(struct eve_writer *w, const char *s, size_t n)
 		ctr_inc(w->ctr, CTR_OUT_WRITTEN);
 }
 
+/* Keeps a copy of the alert line for the end of this pass; false when
+ * memory ran out (the alert is then not handed on, and counted). */
+static bool batch_add(struct alert_batch *ab, const char *s, size_t n)
+{
+	if (ab->n == ab->ncap) {
+		size_t nc = ab->ncap ? ab->ncap * 2 : 64;
+		size_t *no = realloc(ab->off, nc * sizeof(*no));
+		if (!no)
+			return false;
+		ab->off = no;
+		const char **nl = realloc(ab->lines, nc * sizeof(*nl));
+		if (!nl)
+			return false;
+		ab->lines = nl;
+		ab->ncap = nc;
+	}
+	if (ab->cap - ab->len < n + 1) {
+		size_t nc = ab->cap ? ab->cap : 1 << 16;
+		while (nc - ab->len < n + 1)
+			nc *= 2;
+		char *nb = realloc(ab->buf, nc);
+		if (!nb)
+			return false;
+		ab->buf = nb;
+		ab->cap = nc;
+	}
+	if (!ab->n)
+		ab->first_ns = now_ns(CLOCK_MONOTONIC);
+	ab->off[ab->n++] = ab->len;
+	memcpy(ab->buf + ab->len, s, n);
+	ab->buf[ab->len + n] = '\0';
+	ab->len += n + 1;
+	return true;
+}
+
+/* Hands this pass's alert lines on, in one call. */
+static void batch_flush(struct eve_writer *w)
+{
+	struct alert_batch *ab = &w->ab;
+
+	if (!ab->n)
+		return;
+	for (size_t i = 0; i < ab->n; i++)   /* buf may have moved while adding */
+		ab->lines[i] = ab->buf + ab->off[i];
+	w->cfg.alert_lines(w->cfg.alert_lines_arg, ab->lines, ab->n);
+	ab->n = 0;
+	ab->len = 0;
+}
+
+static void publish(struct eve_writer *w)
+{
+	struct ctr_block sum;
+	uint64_t memuse = 0;
+
+	if (!w->cfg.publish)
+		return;
+	memset(&sum, 0, sizeof(sum));
+	w->collect(w->collect_arg, &sum, &memuse);
+	w->cfg.publish(w->cfg.publish_arg, &sum);
+}
+
 static void write_stats(struct eve_writer *w)
 {
 	struct ctr_block sum;
@@ -419,11 +488,16 @@ static void alert_finish(struct eve_writer *w, struct eve_pending *pa)
 	note_sig(w, &ri);
 	if (pa->a.flags & OUT_ALERT_F_FLOW)
 		alerted_take(w, pa->a.flow_id, true);
-	if (!w->f || !w->cfg.alerts)
+	bool to_file = w->f && w->cfg.alerts;
+	if (!to_file && !w->cfg.alert_lines)
 		return;
-	if (eve_format_alert(&w->jb, &pa->a, &ri, pa->buf, pa->have, w->cfg.community_id_seed))
+	if (!eve_format_alert(&w->jb, &pa->a, &ri, pa->buf, pa->have, w->cfg.community_id_seed)) {
+		ctr_inc(w->ctr, CTR_OUT_WRITE_ERR);
+		return;
+	}
+	if (to_file)
 		write_line(w, w->jb.p, w->jb.len);
-	else
+	if (w->cfg.alert_lines && !batch_add(&w->ab, w->jb.p, w->jb.len))
 		ctr_inc(w->ctr, CTR_OUT_WRITE_ERR);
 }
 
@@ -489,6 +563,7 @@ static void *eve_thread(void *arg)
 	struct eve_writer *w = arg;
 	struct out_rec recs[64];
 	uint64_t next_stats = w->cfg.stats_interval_ns ? now_ns(CLOCK_MONOTONIC) + w->cfg.stats_interval_ns : 0;
+	uint64_t next_pub = now_ns(CLOCK_MONOTONIC);
 	unsigned idle = 0;
 
 	for (;;) {
@@ -500,6 +575,16 @@ static void *eve_thread(void *arg)
 			for (uint32_t j = 0; j < n; j++)
 				handle_record(w, &w->pend[i], &recs[j]);
 			total += n;
+		}
+		/* Batches bound the consumer's per-call cost (an fsync) without
+		 * holding an alert back for long: hand on when the rings ran dry,
+		 * at 4096 lines, or 100 ms after the oldest. */
+		if (w->ab.n && (!total || w->ab.n >= 4096 ||
+				now_ns(CLOCK_MONOTONIC) - w->ab.first_ns >= 100000000ULL))
+			batch_flush(w);
+		if (w->cfg.publish && now_ns(CLOCK_MONOTONIC) >= next_pub) {
+			publish(w);
+			next_pub = now_ns(CLOCK_MONOTONIC) + 1000000000ULL;
 		}
 		if (next_stats && now_ns(CLOCK_MONOTONIC) >= next_stats) {
 			write_stats(w);
@@ -525,6 +610,8 @@ static void *eve_thread(void *arg)
 	for (unsigned i = 0; i < w->nrings; i++)
 		if (w->pend[i].active)
 			alert_finish(w, &w->pend[i]);
+	batch_flush(w);
+	publish(w);
 	if (w->sigs) {
 		qsort(w->sigs, SIG_SLOTS, sizeof(*w->sigs), cmp_sig);
 		for (unsigned i = 0; i < EVE_TOP_SIGS && w->sigs[i].n; i++)
@@ -615,5 +702,8 @@ void eve_writer_destroy(struct eve_writer *w)
 	free(w->pend);
 	free(w->alerted);
 	free(w->sigs);
+	free(w->ab.buf);
+	free(w->ab.off);
+	free(w->ab.lines);
 	free(w);
 }

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "vigil_ship.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctr.h"
+#include "ship.h"
+#include "vlog.h"
+
+struct vigil_ship {
+	struct ship *sh;
+	double drain_s;
+	pthread_mutex_t mu;       /* guards sum: the output thread writes, the shipper reads */
+	struct ctr_block sum;
+	bool have_sum;
+	char sensor[65];
+};
+
+/* The control plane's sensor names are 1 to 64 of A-Z a-z 0-9 . _ -; the
+ * default is the host name with anything else made '-'. */
+static void default_sensor(char *buf, size_t len)
+{
+	char host[HOST_NAME_MAX + 1] = "";
+
+	if (gethostname(host, sizeof(host)) != 0 || !host[0])
+		snprintf(host, sizeof(host), "vigil");
+	host[HOST_NAME_MAX] = '\0';
+	snprintf(buf, len, "%s", host);
+	for (char *p = buf; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '.' || *p == '_' || *p == '-'))
+			*p = '-';
+}
+
+/* Shipper thread, before each heartbeat. */
+static void put_counters(void *arg, json_t *obj)
+{
+	struct vigil_ship *vs = arg;
+
+	pthread_mutex_lock(&vs->mu);
+	if (vs->have_sum)
+		for (int i = 0; i < CTR__COUNT; i++)
+			json_object_set_new(obj, ctr_name((enum ctr_id)i), json_integer((json_int_t)vs->sum.v[i]));
+	pthread_mutex_unlock(&vs->mu);
+}
+
+/* Output thread. */
+static void take_counters(void *arg, const struct ctr_block *sum)
+{
+	struct vigil_ship *vs = arg;
+
+	pthread_mutex_lock(&vs->mu);
+	vs->sum = *sum;
+	vs->have_sum = true;
+	pthread_mutex_unlock(&vs->mu);
+}
+
+/* Output thread: one pass's alerts, one spool append (one fsync). */
+static void take_alerts(void *arg, const char *const *lines, size_t n)
+{
+	struct vigil_ship *vs = arg;
+
+	ship_enqueue(vs->sh, lines, n);
+}
+
+int vigil_ship_open(struct vigil_ship **out, const struct cfg *c, const char *logdir,
+		    const char *version, const char *ruleset, char *err, size_t errlen)
+{
+	const char *url = cfg_get_str(c, "control.url");
+	char spool_dir[PATH_MAX];
+	struct vigil_ship *vs;
+	int rc;
+
+	*out = NULL;
+	if (!url[0])
+		return 0;
+	const char *token = cfg_get_str(c, "control.token");
+	if (!token[0])
+		token = getenv("VIGIL_SENSOR_TOKEN");
+	if (!token || !token[0]) {
+		snprintf(err, errlen, "control.url is set but no token: set control.token or VIGIL_SENSOR_TOKEN "
+			 "(a token of a user with role 'sensor')");
+		return -EINVAL;
+	}
+	vs = calloc(1, sizeof(*vs));
+	if (!vs)
+		return -ENOMEM;
+	pthread_mutex_init(&vs->mu, NULL);
+	vs->drain_s = (double)cfg_get_duration_ms(c, "control.drain") / 1000.0;
+	if (cfg_get_str(c, "control.sensor")[0])
+		snprintf(vs->sensor, sizeof(vs->sensor), "%s", cfg_get_str(c, "control.sensor"));
+	else
+		default_sensor(vs->sensor, sizeof(vs->sensor));
+	if (cfg_get_str(c, "control.spool-dir")[0]) {
+		snprintf(spool_dir, sizeof(spool_dir), "%s", cfg_get_str(c, "control.spool-dir"));
+	} else {
+		snprintf(spool_dir, sizeof(spool_dir), "%s/spool", logdir);
+		if (mkdir(spool_dir, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create spool directory %s: %s", spool_dir, strerror(errno));
+			rc = -errno;
+			goto fail;
+		}
+	}
+	uint64_t hb_ms = cfg_get_duration_ms(c, "control.heartbeat");
+	struct ship_cfg sc = {
+		.url = url,
+		.token = token,
+		.sensor = vs->sensor,
+		.spool_dir = spool_dir,
+		.spool_max = cfg_get_size(c, "control.spool-max"),
+		.batch = (uint32_t)cfg_get_u64(c, "control.batch"),
+		.heartbeat_s = hb_ms ? (double)hb_ms / 1000.0 : -1,
+		.version = version,
+		.ruleset = ruleset ? ruleset : "",
+		.retry_max_ms = (uint32_t)cfg_get_duration_ms(c, "control.retry-max"),
+	};
+	rc = ship_create(&vs->sh, &sc, put_counters, vs, err, errlen);
+	if (rc)
+		goto fail;
+	rc = ship_start(vs->sh);
+	if (rc) {
+		snprintf(err, errlen, "cannot start the shipper thread: %s", strerror(-rc));
+		goto fail;
+	}
+	vlog_info("control: shipping alerts to %s as sensor '%s' (spool %s)", url, vs->sensor, spool_dir);
+	*out = vs;
+	return 0;
+fail:
+	ship_destroy(vs->sh);
+	pthread_mutex_destroy(&vs->mu);
+	free(vs);
+	return rc;
+}
+
+void vigil_ship_attach(struct vigil_ship *vs, struct eve_cfg *ec)
+{
+	if (!vs)
+		return;
+	ec->alert_lines = take_alerts;
+	ec->alert_lines_arg = vs;
+	ec->publish = take_counters;
+	ec->publish_arg = vs;
+}
+
+bool vigil_ship_close(struct vigil_ship *vs, FILE *f)
+{
+	struct ship_stats st;
+	bool all;
+
+	if (!vs)
+		return true;
+	ship_stop(vs->sh, vs->drain_s);
+	ship_get_stats(vs->sh, &st);
+	all = st.spool.backlog_bytes == 0;
+	if (f) {
+		fprintf(f, "\ncontrol plane (sensor %s)\n", vs->sensor);
+		fprintf(f, "  alerts spooled        %" PRIu64 " of %" PRIu64 "\n", st.spooled, st.enqueued);
+		fprintf(f, "  acknowledged          %" PRIu64 " (%" PRIu64 " already known)\n", st.acked,
+			st.duplicates);
+		fprintf(f, "  spool drops           %" PRIu64 "\n",
+			st.spool.drops + st.spool.io_drops + st.enqueue_errors);
+		fprintf(f, "  still spooled         %" PRIu64 " bytes%s\n", st.spool.backlog_bytes,
+			all ? "" : " (sent on the next run)");
+		if (st.last_error[0] && !all)
+			fprintf(f, "  last error            %s\n", st.last_error);
+	}
+	ship_destroy(vs->sh);
+	pthread_mutex_destroy(&vs->mu);
+	free(vs);
+	return all;
+}
