@@ -161,7 +161,8 @@ bool vigil_ship_close(struct vigil_ship *vs, FILE *f)
 	all = st.spool.backlog_bytes == 0;
 	if (f) {
 		fprintf(f, "\ncontrol plane (sensor %s)\n", vs->sensor);
-		fprintf(f, "  alerts spooled        %" PRIu64 " of %" PRIu64 "\n", st.spooled, st.enqueued);
+		fprintf(f, "  records spooled       %" PRIu64 " of %" PRIu64 " (alerts, and flows that alerted)\n",
+			st.spooled, st.enqueued);
 		fprintf(f, "  acknowledged          %" PRIu64 " (%" PRIu64 " already known)\n", st.acked,
 			st.duplicates);
 		fprintf(f, "  spool drops           %" PRIu64 "\n",

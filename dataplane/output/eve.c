@@ -539,13 +539,18 @@ static void handle_record(struct eve_writer *w, struct eve_pending *pa, const st
 	note_flow(w, &r->u.flow);
 	bool alerted = r->u.flow.reason == FLOW_END_ACTIVE ? alerted_take(w, r->u.flow.flow_id, true)
 							    : alerted_take(w, r->u.flow.flow_id, false);
-	if (!w->f || !w->cfg.flows)
+	bool to_file = w->f && w->cfg.flows, to_sink = alerted && w->cfg.alert_lines;
+	if (!to_file && !to_sink)
 		return;
 	jb_reset(&w->jb);
 	flow_format(&w->jb, r, w->cfg.community_id_seed, alerted);
-	if (!w->jb.oom)
+	if (w->jb.oom) {
+		ctr_inc(w->ctr, CTR_OUT_WRITE_ERR);
+		return;
+	}
+	if (to_file)
 		write_line(w, w->jb.p, w->jb.len);
-	else
+	if (to_sink && !batch_add(&w->ab, w->jb.p, w->jb.len))
 		ctr_inc(w->ctr, CTR_OUT_WRITE_ERR);
 }
 

@@ -37,9 +37,10 @@ struct eve_rule_info {
  * suppress it (threshold, detection_filter). */
 typedef bool (*eve_alert_fn)(void *arg, const struct out_alert *a, struct eve_rule_info *ri);
 
-/* Output thread: the alert lines (eve_format_alert's, after thresholds) of
- * one pass over the rings, in order, so a consumer can batch its work (the
- * shipper fsyncs once per call).  The lines are valid during the call. */
+/* Output thread: the alert lines (eve_format_alert's, after thresholds) and
+ * the flow lines of flows that alerted, in order, a batch at a time so a
+ * consumer can batch its work (the shipper fsyncs once per call).  The
+ * lines are valid during the call. */
 typedef void (*eve_alert_lines_fn)(void *arg, const char *const *lines, size_t n);
 
 /* Output thread: the sum of every thread's counters, about once a second
@@ -63,7 +64,7 @@ struct eve_cfg {
 	bool alerts;                 /* write alert records */
 	eve_alert_fn alert_fn;       /* NULL: alert records are counted, not written */
 	void *alert_arg;
-	eve_alert_lines_fn alert_lines;   /* NULL: none; else every alert, file or not */
+	eve_alert_lines_fn alert_lines;   /* NULL: none; else every alert and alerted flow, file or not */
 	void *alert_lines_arg;
 	eve_publish_fn publish;      /* NULL: none */
 	void *publish_arg;

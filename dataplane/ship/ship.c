@@ -267,9 +267,10 @@ static bool is_json_object(const char *p, size_t len)
 	return ok;
 }
 
-/* The ingest body for the batch in sh->rb; returns how many records it
- * holds (VALIDATE: records that are not JSON objects are left out and
- * counted as rejected). */
+/* The ingest body for the batch in sh->rb: ALERT objects in "alerts",
+ * FLOW objects in "flows".  Returns how many records it holds (VALIDATE:
+ * records that are not JSON objects are left out and counted as
+ * rejected). */
 static size_t build_body(struct ship *sh, bool validate)
 {
 	size_t k = 0, bad = 0;
@@ -278,16 +279,22 @@ static size_t build_body(struct ship *sh, bool validate)
 	sh->body.oom = false;
 	sb_lit(&sh->body, "{\"sensor\":");
 	sb_lit(&sh->body, sh->sensor_json);
-	sb_lit(&sh->body, ",\"alerts\":[");
-	for (size_t i = 0; i < sh->rb.n; i++) {
-		const struct spool_rec *r = &sh->rb.recs[i];
-		if (validate && !is_json_object(r->p, r->len)) {
-			bad++;
-			continue;
+	for (int flows = 0; flows < 2; flows++) {
+		size_t in = 0;
+		sb_lit(&sh->body, flows ? "],\"flows\":[" : ",\"alerts\":[");
+		for (size_t i = 0; i < sh->rb.n; i++) {
+			const struct spool_rec *r = &sh->rb.recs[i];
+			if (ship_is_flow(r->p, r->len) != flows)
+				continue;
+			if (validate && !is_json_object(r->p, r->len)) {
+				bad++;
+				continue;
+			}
+			if (in++)
+				sb_add(&sh->body, ",", 1);
+			sb_add(&sh->body, r->p, r->len);
 		}
-		if (k++)
-			sb_add(&sh->body, ",", 1);
-		sb_add(&sh->body, r->p, r->len);
+		k += in;
 	}
 	sb_lit(&sh->body, "]}");
 	if (bad) {
@@ -647,7 +654,7 @@ int ship_enqueue(struct ship *sh, const char *const *eve_lines, size_t n)
 		goto count;
 	}
 	for (size_t i = 0; i < n; i++) {
-		rc = ship_alert_from_eve(eve_lines[i], sh->sensor, first + i, &sh->texts[k]);
+		rc = ship_record_from_eve(eve_lines[i], sh->sensor, first + i, &sh->texts[k]);
 		if (rc == -ENOMEM) {
 			failed++;
 			continue;

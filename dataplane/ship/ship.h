@@ -16,6 +16,7 @@
 #ifndef VIGIL_SHIP_H
 #define VIGIL_SHIP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,8 +84,8 @@ int ship_create(struct ship **out, const struct ship_cfg *cfg, ship_counters_fn 
 /* Starts the shipper thread.  0 or -errno. */
 int ship_start(struct ship *sh);
 
-/* Output thread.  Converts N EVE alert lines (eve_format_alert's output) to
- * ALERT objects with fresh ids and appends them to the spool with one
+/* Output thread.  Converts N EVE alert lines (eve_format_alert's output),
+ * and flow lines of flows that alerted, to ALERT and FLOW objects with fresh ids and appends them to the spool with one
  * fsync; returns how many were stored.  Never waits for the network: when
  * the spool is full, alerts are dropped and counted (spool.drops).  Give it
  * every alert of one pass over the rings at once: the fsync is per call. */
@@ -116,5 +117,14 @@ void ship_get_stats(struct ship *sh, struct ship_stats *st);
  * that are not UTF-8 become '?'.  0, -EINVAL (not an EVE alert line),
  * -E2BIG or -ENOMEM. */
 int ship_alert_from_eve(const char *eve_line, const char *sensor, uint64_t seq, char **out);
+
+/* As ship_alert_from_eve, and also an EVE flow line (the summary of a flow
+ * that alerted) to the contract's FLOW object: "type": "flow" (always
+ * first), "id", "flow_id", "start", "end", the addresses, ports, proto,
+ * pkts/bytes to server and client, "state", "reason". */
+int ship_record_from_eve(const char *eve_line, const char *sensor, uint64_t seq, char **out);
+
+/* Is this spooled record a FLOW object (ship_record_from_eve's output)? */
+bool ship_is_flow(const char *rec, size_t len);
 
 #endif

@@ -139,30 +139,74 @@ static json_t *str_max(const char *s, size_t max)
 	return json_stringn(s, n);
 }
 
-int ship_alert_from_eve(const char *eve_line, const char *sensor, uint64_t seq, char **out)
+/* Parses an EVE line; bytes that are not UTF-8 become '?'.  NULL if it is
+ * not JSON (or memory ran out: *NOMEM). */
+static json_t *parse_line(const char *eve_line, bool *nomem)
 {
-	json_t *ev, *al, *o = NULL;
-	const char *type, *ts, *sig, *cat, *action, *ruleset, *sip, *dip, *proto, *payload;
-	json_int_t sid, gid, rev, sev, sport, dport, flow_id;
-	char tsbuf[80], *id = NULL, *text = NULL;
-	int err = -EINVAL, rc = 0;
+	json_t *ev = json_loads(eve_line, 0, NULL);
 
-	*out = NULL;
-	if (!eve_line || !sensor)
-		return -EINVAL;
-	ev = json_loads(eve_line, 0, NULL);
+	*nomem = false;
 	if (!ev) {
 		char *fixed = utf8_fix(eve_line);
-		if (!fixed)
-			return -ENOMEM;
+		if (!fixed) {
+			*nomem = true;
+			return NULL;
+		}
 		ev = json_loads(fixed, 0, NULL);
 		free(fixed);
-		if (!ev)
-			return -EINVAL;
 	}
-	al = json_object_get(ev, "alert");
-	if (!json_is_object(ev) || !json_is_object(al) || !get_str(ev, "event_type", NULL, &type) ||
-	    strcmp(type, "alert") != 0 || !get_str(ev, "timestamp", NULL, &ts) ||
+	if (ev && !json_is_object(ev)) {
+		json_decref(ev);
+		ev = NULL;
+	}
+	return ev;
+}
+
+/* Compact JSON of O in *OUT, within SPOOL_REC_MAX (dropping "payload" if
+ * that makes it fit). */
+static int finish(json_t *o, char **out)
+{
+	char *text = json_dumps(o, JSON_COMPACT);
+
+	if (text && strlen(text) > SPOOL_REC_MAX && json_object_get(o, "payload")) {
+		free(text);
+		json_object_del(o, "payload");   /* optional: the alert matters more */
+		text = json_dumps(o, JSON_COMPACT);
+	}
+	if (!text)
+		return -ENOMEM;
+	if (strlen(text) > SPOOL_REC_MAX) {
+		free(text);
+		return -E2BIG;
+	}
+	*out = text;
+	return 0;
+}
+
+/* Address, ports and protocol, shared by ALERT and FLOW objects. */
+static int set_tuple(json_t *o, const char *sip, json_int_t sport, const char *dip, json_int_t dport,
+		     const char *proto)
+{
+	int rc = set(o, "src_ip", json_string(sip));
+
+	if (sport >= 0 && sport <= 65535)
+		rc |= set(o, "src_port", json_integer(sport));
+	rc |= set(o, "dest_ip", json_string(dip));
+	if (dport >= 0 && dport <= 65535)
+		rc |= set(o, "dest_port", json_integer(dport));
+	rc |= set(o, "proto", str_max(proto, 32));
+	return rc;
+}
+
+static int alert_obj(json_t *ev, const char *id, char **out)
+{
+	json_t *al = json_object_get(ev, "alert"), *o;
+	const char *ts, *sig, *cat, *action, *ruleset, *sip, *dip, *proto, *payload;
+	json_int_t sid, gid, rev, sev, sport, dport, flow_id;
+	char tsbuf[80];
+	int rc = 0;
+
+	if (!json_is_object(al) || !get_str(ev, "timestamp", NULL, &ts) ||
 	    !get_int(al, "signature_id", 0, true, &sid) || !get_int(al, "gid", 1, false, &gid) ||
 	    !get_int(al, "rev", 0, false, &rev) || !get_str(al, "signature", "", &sig) ||
 	    !get_str(al, "category", "", &cat) || !get_int(al, "severity", 3, false, &sev) ||
@@ -170,20 +214,14 @@ int ship_alert_from_eve(const char *eve_line, const char *sensor, uint64_t seq, 
 	    !get_str(ev, "src_ip", NULL, &sip) || !get_str(ev, "dest_ip", NULL, &dip) ||
 	    !get_int(ev, "src_port", -1, false, &sport) || !get_int(ev, "dest_port", -1, false, &dport) ||
 	    !get_str(ev, "proto", NULL, &proto) || !get_int(ev, "flow_id", -1, false, &flow_id))
-		goto out;
+		return -EINVAL;
 	payload = json_string_value(json_object_get(ev, "payload"));
-
-	err = -ENOMEM;
 	if (sid < 0 || sid > UINT32_MAX)
-		goto out;
-	if (asprintf(&id, "%s:%llu", sensor, (unsigned long long)seq) < 0) {
-		id = NULL;
-		goto out;
-	}
+		return -EINVAL;
 	ts_rfc3339(ts, tsbuf, sizeof(tsbuf));
 	o = json_object();
 	if (!o)
-		goto out;
+		return -ENOMEM;
 	rc |= set(o, "id", json_string(id));     /* NULL if SENSOR is not UTF-8 */
 	rc |= set(o, "ts", json_string(tsbuf));
 	rc |= set(o, "sid", json_integer(sid));
@@ -196,39 +234,105 @@ int ship_alert_from_eve(const char *eve_line, const char *sensor, uint64_t seq, 
 	rc |= set(o, "severity", json_integer(sev >= 1 && sev <= 255 ? sev : 3));
 	rc |= set(o, "action", str_max(action, 32));
 	rc |= set(o, "ruleset", str_max(ruleset, 128));
-	rc |= set(o, "src_ip", json_string(sip));
-	if (sport >= 0 && sport <= 65535)
-		rc |= set(o, "src_port", json_integer(sport));
-	rc |= set(o, "dest_ip", json_string(dip));
-	if (dport >= 0 && dport <= 65535)
-		rc |= set(o, "dest_port", json_integer(dport));
-	rc |= set(o, "proto", str_max(proto, 32));
+	rc |= set_tuple(o, sip, sport, dip, dport, proto);
 	if (flow_id >= 0)
 		rc |= set(o, "flow_id", json_integer(flow_id));
 	if (payload)
 		rc |= set(o, "payload", json_string(payload));
-	if (rc) {
-		err = -EINVAL;
+	rc = rc ? -EINVAL : finish(o, out);
+	json_decref(o);
+	return rc;
+}
+
+/* FLOW: the summary of a flow that alerted, "type": "flow" first (the
+ * shipper sorts records into the ingest body's "alerts" and "flows" by
+ * that prefix). */
+static int flow_obj(json_t *ev, const char *id, char **out)
+{
+	json_t *fl = json_object_get(ev, "flow"), *o;
+	const char *start, *end, *state, *reason, *sip, *dip, *proto;
+	json_int_t flow_id, sport, dport, pts, ptc, bts, btc;
+	char b1[80], b2[80];
+	int rc = 0;
+
+	if (!json_is_object(fl) || !get_int(ev, "flow_id", 0, true, &flow_id) ||
+	    !get_str(ev, "src_ip", NULL, &sip) || !get_str(ev, "dest_ip", NULL, &dip) ||
+	    !get_int(ev, "src_port", -1, false, &sport) || !get_int(ev, "dest_port", -1, false, &dport) ||
+	    !get_str(ev, "proto", NULL, &proto) || !get_str(fl, "start", NULL, &start) ||
+	    !get_str(fl, "end", NULL, &end) || !get_str(fl, "state", "", &state) ||
+	    !get_str(fl, "reason", "", &reason) || !get_int(fl, "pkts_toserver", 0, true, &pts) ||
+	    !get_int(fl, "pkts_toclient", 0, true, &ptc) || !get_int(fl, "bytes_toserver", 0, true, &bts) ||
+	    !get_int(fl, "bytes_toclient", 0, true, &btc))
+		return -EINVAL;
+	if (flow_id < 0 || pts < 0 || ptc < 0 || bts < 0 || btc < 0)
+		return -EINVAL;
+	ts_rfc3339(start, b1, sizeof(b1));
+	ts_rfc3339(end, b2, sizeof(b2));
+	o = json_object();
+	if (!o)
+		return -ENOMEM;
+	rc |= set(o, "type", json_string("flow"));
+	rc |= set(o, "id", json_string(id));
+	rc |= set(o, "flow_id", json_integer(flow_id));
+	rc |= set(o, "start", json_string(b1));
+	rc |= set(o, "end", json_string(b2));
+	rc |= set_tuple(o, sip, sport, dip, dport, proto);
+	rc |= set(o, "pkts_toserver", json_integer(pts));
+	rc |= set(o, "pkts_toclient", json_integer(ptc));
+	rc |= set(o, "bytes_toserver", json_integer(bts));
+	rc |= set(o, "bytes_toclient", json_integer(btc));
+	rc |= set(o, "state", str_max(state, 32));
+	rc |= set(o, "reason", str_max(reason, 32));
+	rc = rc ? -EINVAL : finish(o, out);
+	json_decref(o);
+	return rc;
+}
+
+/* TYPES: 1 alerts, 2 flows. */
+static int convert(const char *eve_line, const char *sensor, uint64_t seq, char **out, unsigned types)
+{
+	const char *type;
+	char *id = NULL;
+	bool nomem;
+	json_t *ev;
+	int err = -EINVAL;
+
+	*out = NULL;
+	if (!eve_line || !sensor)
+		return -EINVAL;
+	ev = parse_line(eve_line, &nomem);
+	if (!ev)
+		return nomem ? -ENOMEM : -EINVAL;
+	if (!get_str(ev, "event_type", NULL, &type))
+		goto out;
+	if (asprintf(&id, "%s:%llu", sensor, (unsigned long long)seq) < 0) {
+		id = NULL;
+		err = -ENOMEM;
 		goto out;
 	}
-	text = json_dumps(o, JSON_COMPACT);
-	if (text && strlen(text) > SPOOL_REC_MAX && payload) {
-		free(text);
-		json_object_del(o, "payload");   /* optional: the alert matters more */
-		text = json_dumps(o, JSON_COMPACT);
-	}
-	if (!text)
-		goto out;
-	if (strlen(text) > SPOOL_REC_MAX) {
-		free(text);
-		err = -E2BIG;
-		goto out;
-	}
-	*out = text;
-	err = 0;
+	if ((types & 1) && !strcmp(type, "alert"))
+		err = alert_obj(ev, id, out);
+	else if ((types & 2) && !strcmp(type, "flow"))
+		err = flow_obj(ev, id, out);
 out:
 	free(id);
-	json_decref(o);
 	json_decref(ev);
 	return err;
+}
+
+int ship_alert_from_eve(const char *eve_line, const char *sensor, uint64_t seq, char **out)
+{
+	return convert(eve_line, sensor, seq, out, 1);
+}
+
+int ship_record_from_eve(const char *eve_line, const char *sensor, uint64_t seq, char **out)
+{
+	return convert(eve_line, sensor, seq, out, 3);
+}
+
+bool ship_is_flow(const char *rec, size_t len)
+{
+	static const char pfx[] = "{\"type\":\"flow\"";
+
+	return len >= sizeof(pfx) - 1 && !memcmp(rec, pfx, sizeof(pfx) - 1);
 }

@@ -465,6 +465,93 @@ out:
 	recv_stop(&r);
 }
 
+/* Flow summaries of alerted flows: converted to FLOW objects and posted in
+ * the body's "flows", alerts in "alerts", from one spool in order. */
+static void test_flows(void)
+{
+	static const char flow_line[] =
+		"{\"timestamp\":\"2026-01-15T10:00:01.000000+0000\",\"flow_id\":%d,\"event_type\":\"flow\","
+		"\"src_ip\":\"203.0.113.50\",\"src_port\":42896,\"dest_ip\":\"198.51.100.11\",\"dest_port\":80,"
+		"\"proto\":\"TCP\",\"community_id\":\"1:x\",\"flow\":{\"pkts_toserver\":5,\"pkts_toclient\":4,"
+		"\"bytes_toserver\":600,\"bytes_toclient\":%d,\"start\":\"2026-01-15T10:00:01.000000+0000\","
+		"\"end\":\"2026-01-15T10:00:02.500000+0000\",\"age\":1,\"state\":\"closed\","
+		"\"reason\":\"shutdown\",\"alerted\":true},\"tcp\":{\"tcp_flags\":\"1b\"}}";
+	struct recv r;
+	struct ship_cfg c;
+	struct ship *sh;
+	char spool[300], lines[6][1024], *out = NULL;
+	const char *p[6];
+	json_t *j;
+
+	cur_test = "flow summaries";
+	snprintf(lines[0], sizeof(lines[0]), flow_line, 5, 9000);
+	CHECK_EQ(ship_alert_from_eve(lines[0], "s1", 3, &out), -EINVAL);   /* alerts only */
+	CHECK_EQ(ship_record_from_eve(lines[0], "s1", 3, &out), 0);
+	CHECK(out && ship_is_flow(out, strlen(out)));
+	j = out ? json_loads(out, 0, NULL) : NULL;
+	CHECK(strcmp(jstr(j, "id"), "s1:3") == 0);
+	CHECK_EQ(json_integer_value(json_object_get(j, "flow_id")), 5);
+	CHECK(strcmp(jstr(j, "start"), "2026-01-15T10:00:01.000000+00:00") == 0);
+	CHECK(strcmp(jstr(j, "end"), "2026-01-15T10:00:02.500000+00:00") == 0);
+	CHECK_EQ(json_integer_value(json_object_get(j, "bytes_toclient")), 9000);
+	CHECK_EQ(json_integer_value(json_object_get(j, "pkts_toserver")), 5);
+	CHECK(strcmp(jstr(j, "state"), "closed") == 0 && strcmp(jstr(j, "reason"), "shutdown") == 0);
+	CHECK_EQ(json_integer_value(json_object_get(j, "dest_port")), 80);
+	CHECK_EQ(json_object_size(j), 16);
+	json_decref(j);
+	free(out);
+	out = NULL;
+	make_eve(lines[1], sizeof(lines[1]));
+	CHECK_EQ(ship_record_from_eve(lines[1], "s1", 4, &out), 0);   /* alerts too */
+	CHECK(out && !ship_is_flow(out, strlen(out)));
+	free(out);
+	CHECK_EQ(ship_record_from_eve("{\"event_type\":\"flow\",\"flow_id\":1}", "s1", 1, &out), -EINVAL);
+	CHECK_EQ(ship_record_from_eve("{\"event_type\":\"stats\"}", "s1", 1, &out), -EINVAL);
+
+	if (!recv_start(&r, (const char *[]){ "--token", "vgl_test", NULL })) {
+		CHECK(!"receiver started");
+		return;
+	}
+	base_cfg(&c, &r, spool, sizeof(spool));
+	sh = create(&c, NULL, NULL);
+	if (!sh)
+		goto out;
+	for (int i = 0; i < 6; i++) {
+		if (i % 2)
+			snprintf(lines[i], sizeof(lines[i]), flow_line, 100 + i, i);
+		else
+			make_eve(lines[i], sizeof(lines[i]));
+		p[i] = lines[i];
+	}
+	CHECK_EQ(ship_enqueue(sh, p, 6), 6);
+	CHECK(wait_acked(sh, 6, 20));
+	ship_stop(sh, 1);
+	json_t *log = recv_log(&r), *e;
+	size_t i, nal = 0, nfl = 0;
+	json_array_foreach(log, i, e) {
+		json_t *body = json_object_get(e, "body"), *x;
+		size_t k;
+		if (strcmp(jstr(e, "path"), "/api/v1/ingest") != 0)
+			continue;
+		json_array_foreach(json_object_get(body, "alerts"), k, x) {
+			CHECK(json_object_get(x, "sid") && !json_object_get(x, "type"));
+			nal++;
+		}
+		json_array_foreach(json_object_get(body, "flows"), k, x) {
+			CHECK(strcmp(jstr(x, "type"), "flow") == 0);
+			CHECK_EQ(json_integer_value(json_object_get(x, "flow_id")),
+				 100 + json_integer_value(json_object_get(x, "bytes_toclient")));
+			nfl++;
+		}
+	}
+	CHECK_EQ(nal, 3);
+	CHECK_EQ(nfl, 3);
+	json_decref(log);
+	ship_destroy(sh);
+out:
+	recv_stop(&r);
+}
+
 static void test_retry(void)
 {
 	struct recv r;
@@ -812,6 +899,7 @@ int main(int argc, char **argv)
 	test_convert();
 	test_create_errors();
 	test_delivery();
+	test_flows();
 	test_retry();
 	test_down();
 	test_restart();
