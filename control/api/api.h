@@ -22,6 +22,17 @@
 
 struct api_server;
 
+/* Notification targets, for a notifier that must follow the database.
+ * PUT /api/v1/notify hands the new set to check() before storing it (an
+ * error answers 400 with msg, and nothing is stored) and to apply() once
+ * it is committed.  Both run with the store lock held and must not block.
+ * Unset functions are not called. */
+struct api_targets_hook {
+	int (*check)(void *arg, const struct store_target *t, size_t n, char *msg, size_t msglen);
+	void (*apply)(void *arg, const struct store_target *t, size_t n);
+	void *arg;
+};
+
 struct api_config {
 	const char *listen;            /* "HOST:PORT" or "[V6]:PORT"; port 0: any free */
 	const char *tls_cert, *tls_key;/* PEM files: both for HTTPS, or neither */
@@ -38,6 +49,7 @@ struct api_config {
 	int64_t (*now)(void *arg);     /* the clock (seconds since the epoch) */
 	void *now_arg;
 	struct incident_sink sink;     /* where incident events go */
+	struct api_targets_hook targets;
 };
 
 /* Defaults as in the contract; store, now and sink must be set. */
@@ -59,9 +71,11 @@ void api_server_destroy(struct api_server *srv);
  * not NULL.  0 or -errno. */
 int api_tick(struct api_server *srv, int *escalated, int *blind_spots);
 
-/* For the notifier: records a delivery attempt (incident_notified()) and
- * counts it in the metrics. */
+/* For the notifier: records the outcome of a delivery at the configured
+ * clock's "now" (incident_notified(), in one transaction; why: the error,
+ * or NULL) and counts it in the metrics.  Takes the store lock: not for a
+ * sink, which runs with it held. */
 int api_notify_result(struct api_server *srv, int64_t incident_id, const char *event,
-		      const char *target, bool ok);
+		      const char *target, bool ok, const char *why);
 
 #endif

@@ -71,24 +71,36 @@ void api_h_notify_get(struct api_server *srv, struct api_req *rq)
 
 void api_h_notify_put(struct api_server *srv, struct api_req *rq)
 {
-	char detail[256];
+	const struct api_targets_hook *hook = &srv->cfg.targets;
+	const struct store_target *v = rq->b.u.notify.v;
+	size_t nv = rq->b.u.notify.n;
+	char detail[256], msg[256];
 	size_t n = 0;
 	json_t *arr = NULL;
 	int err;
 
 	if (!no_params(rq))
 		return;
+	/* the notifier's own check (e.g. a URL libcurl cannot parse): a target
+	 * it would refuse is never stored */
+	if (hook->check && hook->check(hook->arg, v, nv, msg, sizeof(msg)) != 0) {
+		api_reply_error(rq, 400, "%s", msg);
+		return;
+	}
 	/* names and types only: routing keys are secrets */
 	detail[0] = '\0';
-	for (size_t i = 0; i < rq->b.u.notify.n && n < sizeof(detail); i++)
+	for (size_t i = 0; i < nv && n < sizeof(detail); i++)
 		n += (size_t)snprintf(detail + n, sizeof(detail) - n, "%s%s (%s)", i ? ", " : "",
-				      rq->b.u.notify.v[i].name, rq->b.u.notify.v[i].type);
+				      v[i].name, v[i].type);
 	err = api_begin(srv);
 	if (!err)
-		err = store_targets_replace(srv->cfg.store, rq->b.u.notify.v, rq->b.u.notify.n);
+		err = store_targets_replace(srv->cfg.store, v, nv);
 	if (!err)
 		err = api_audit(srv, rq, "notify.set", "notify", n ? detail : "(none)");
 	err = api_commit_emit(srv, err);
+	/* only a committed set reaches the notifier: it follows the database */
+	if (!err && hook->apply)
+		hook->apply(hook->arg, v, nv);
 	if (!err)
 		err = store_targets_json(srv->cfg.store, &arr);
 	reply_list(rq, 200, err, &arr, "notify");

@@ -292,14 +292,21 @@ int api_tick(struct api_server *srv, int *escalated, int *blind_spots)
 }
 
 int api_notify_result(struct api_server *srv, int64_t incident_id, const char *event,
-		      const char *target, bool ok)
+		      const char *target, bool ok, const char *why)
 {
 	struct store *st = srv->cfg.store;
 	int err;
 
 	atomic_fetch_add(&srv->ctr[ok ? API_CTR_NOTIFY_SENT : API_CTR_NOTIFY_FAILED], 1);
 	store_lock(st);
-	err = incident_notified(st, incident_id, event, target, ok, srv->cfg.now(srv->cfg.now_arg));
+	err = store_begin(st);
+	if (!err)
+		err = incident_notified(st, incident_id, event, target, ok, why,
+					srv->cfg.now(srv->cfg.now_arg));
+	if (!err)
+		err = store_commit(st);
+	if (err)
+		store_rollback(st);
 	store_unlock(st);
 	return err;
 }

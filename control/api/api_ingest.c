@@ -18,31 +18,14 @@
 
 void api_h_ingest(struct api_server *srv, struct api_req *rq)
 {
-	struct store *st = srv->cfg.store;
 	const struct api_body *b = &rq->b;
 	int64_t accepted = 0, dups = 0;
-	char object[STORE_NAME_MAX + 16], detail[64];
 	int err = api_begin(srv);
 
-	for (size_t i = 0; !err && i < b->u.ingest.n; i++) {
-		const struct store_alert *a = &b->u.ingest.alerts[i];
-		int r = store_alert_insert(st, a, rq->now);
-		if (r < 0) {
-			err = r;
-		} else if (r == 0) {
-			dups++;
-		} else {
-			accepted++;
-			err = incident_ingest_alert(st, &srv->cfg.incident, a, rq->user, rq->now, &srv->evs,
-						    NULL);
-		}
-	}
-	if (!err && accepted) {
-		snprintf(object, sizeof(object), "sensor:%s", b->u.ingest.sensor);
-		snprintf(detail, sizeof(detail), "accepted %lld, duplicates %lld", (long long)accepted,
-			 (long long)dups);
-		err = api_audit(srv, rq, "ingest", object, detail);
-	}
+	if (!err)
+		err = incident_ingest_batch(srv->cfg.store, &srv->cfg.incident, b->u.ingest.sensor,
+					    b->u.ingest.alerts, b->u.ingest.n, rq->user, rq->now,
+					    &srv->evs, &accepted, &dups);
 	err = api_commit_emit(srv, err);
 	if (err) {
 		api_reply_errno(rq, err, "ingest");

@@ -412,8 +412,16 @@ static int parse_targets(struct ctx *c, struct api_body *b)
 		    (err = get_enum(c, o, pfx, "type", target_types, &t->type)) ||
 		    (err = get_str(c, o, pfx, "url", false, 2048, &t->url)) ||
 		    (err = get_str(c, o, pfx, "routing_key", false, 256, &t->routing_key)) ||
-		    (err = get_int(c, o, pfx, "min_severity", false, 1, 255, -1, &t->min_severity)))
+		    (err = get_int(c, o, pfx, "min_severity", false, INT64_MIN, INT64_MAX, -1,
+				   &t->min_severity)))
 			return err;
+		if (t->min_severity > 255)
+			return fail(c, pfx, "min_severity",
+				    "must be at most 255 (0 or less, or null: every severity)");
+		/* 0 or less means every severity, as absent or null does: one
+		 * stored form (NULL), so GET answers null for all of them */
+		if (t->min_severity <= 0)
+			t->min_severity = -1;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(b->u.notify.v[k].name, t->name) == 0)
 				return fail(c, pfx, "name", "duplicate \"%s\"", t->name);

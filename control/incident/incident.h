@@ -83,18 +83,22 @@ void incident_events_clear(struct incident_events *q);
 void incident_events_emit(struct store *st, struct incident_events *q,
 			  const struct incident_sink *sink);
 
-/* Records a delivery attempt reported by a notifier: a notifications row
- * (status "delivered" or "failed") and, for the first successful delivery,
- * the incident's notified_at. */
+/* Records the outcome of one delivery reported by a notifier: a
+ * notifications row (status "delivered" or "failed"), a timeline entry by
+ * "system" (action "notified" or "notify_failed", detail "EVENT to TARGET"
+ * and ": why" when why is given, e.g. the error), and, for the first
+ * successful delivery, the incident's notified_at = now.  Several writes:
+ * the caller's transaction. */
 int incident_notified(struct store *st, int64_t id, const char *event, const char *target,
-		      bool ok, int64_t now);
+		      bool ok, const char *why, int64_t now);
 
-/* The built-in stub sink (arg: the struct store *).  It logs each event on
+/* A stub sink (arg: the struct store *) for tests and tools that have no
+ * notifier; vigil-control uses control/notify.  It logs each event on
  * stderr and records one notifications row per configured target that the
- * incident's severity reaches, with status "stub" (nothing is sent), or one
- * row with target "-" and status "logged" when none matches.  It never
- * reports a delivery, so notified_at stays NULL until a real notifier is
- * wired in. */
+ * incident's severity reaches (min_severity null or <= 0: every
+ * severity), with status "stub" (nothing is sent), or one row with target
+ * "-" and status "logged" when none matches.  It never reports a
+ * delivery, so notified_at stays NULL. */
 void incident_stub_sink(void *arg, const struct incident_event *ev);
 
 /* --- correlation (incident_correlate.c) ------------------------------ */
@@ -112,6 +116,16 @@ void incident_alert_key(const struct incident_cfg *cfg, const struct store_alert
 int incident_ingest_alert(struct store *st, const struct incident_cfg *cfg,
 			  const struct store_alert *a, const char *user, int64_t now,
 			  struct incident_events *evs, int64_t *incident_id);
+
+/* The work of one ingest batch (POST /api/v1/ingest) inside the caller's
+ * transaction: each alert INSERT OR IGNOREd on its id (store_alert_insert)
+ * and, if it was new, correlated (incident_ingest_alert); then, if any was
+ * new, one audit entry by `user`: action "ingest", object "sensor:SENSOR",
+ * detail "accepted N, duplicates N".  Stops at the first error (the caller
+ * rolls back).  Sets *accepted and *duplicates (counted up to an error). */
+int incident_ingest_batch(struct store *st, const struct incident_cfg *cfg, const char *sensor,
+			  const struct store_alert *alerts, size_t n, const char *user, int64_t now,
+			  struct incident_events *evs, int64_t *accepted, int64_t *duplicates);
 
 /* --- lifecycle (incident_lifecycle.c) -------------------------------- */
 

@@ -147,3 +147,33 @@ int incident_ingest_alert(struct store *st, const struct incident_cfg *cfg,
 		*incident_id = inc.id;
 	return err;
 }
+
+int incident_ingest_batch(struct store *st, const struct incident_cfg *cfg, const char *sensor,
+			  const struct store_alert *alerts, size_t n, const char *user, int64_t now,
+			  struct incident_events *evs, int64_t *accepted, int64_t *duplicates)
+{
+	char object[STORE_NAME_MAX + 16], detail[64];
+	int64_t acc = 0, dups = 0;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < n; i++) {
+		int r = store_alert_insert(st, &alerts[i], now);
+		if (r < 0) {
+			err = r;
+		} else if (r == 0) {
+			dups++;
+		} else {
+			acc++;
+			err = incident_ingest_alert(st, cfg, &alerts[i], user, now, evs, NULL);
+		}
+	}
+	if (!err && acc) {
+		snprintf(object, sizeof(object), "sensor:%s", sensor);
+		snprintf(detail, sizeof(detail), "accepted %lld, duplicates %lld", (long long)acc,
+			 (long long)dups);
+		err = store_audit_add(st, now, user, "ingest", object, detail);
+	}
+	*accepted = acc;
+	*duplicates = dups;
+	return err;
+}

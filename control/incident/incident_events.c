@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The event queue, the notification seam and the built-in stub sink.
+ * The event queue, the notification seam, delivery records and a stub sink.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -85,14 +85,22 @@ void incident_events_emit(struct store *st, struct incident_events *q,
 }
 
 int incident_notified(struct store *st, int64_t id, const char *event, const char *target,
-		      bool ok, int64_t now)
+		      bool ok, const char *why, int64_t now)
 {
 	struct store_incident inc;
+	char detail[STORE_NAME_MAX + 400];
 	int err = store_incident_get(st, id, &inc);
 
 	if (err)
 		return err;
 	err = store_notification_add(st, id, event, target, ok ? "delivered" : "failed", now);
+	if (err)
+		return err;
+	/* the timeline is what a responder reads: who was told, or why not */
+	snprintf(detail, sizeof(detail), "%.16s to %.64s%s%.300s", event, target, why && *why ? ": " : "",
+		 why ? why : "");
+	err = store_timeline_add(st, id, now, INCIDENT_SYSTEM_USER, ok ? "notified" : "notify_failed",
+				 detail);
 	if (err || !ok || inc.notified_at != STORE_NO_TIME)
 		return err;
 	inc.notified_at = now;
@@ -113,7 +121,7 @@ void incident_stub_sink(void *arg, const struct incident_event *ev)
 	if (store_targets_json(st, &targets) == 0) {
 		json_array_foreach(targets, i, t) {
 			json_t *min = json_object_get(t, "min_severity");
-			if (json_is_integer(min) && sev > json_integer_value(min))
+			if (json_integer_value(min) > 0 && sev > json_integer_value(min))
 				continue;
 			store_notification_add(st, ev->incident_id, ev->event,
 					       json_string_value(json_object_get(t, "name")), "stub", ev->ts);

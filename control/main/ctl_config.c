@@ -16,7 +16,8 @@ enum key_id {
 	K_LISTEN, K_TLS_CERT, K_TLS_KEY, K_MAX_BODY, K_MAX_INGEST_BODY, K_MAX_DISCARD,
 	K_DEFAULT_LIMIT, K_MAX_LIMIT, K_CONN_LIMIT, K_CONN_TIMEOUT, K_WINDOW, K_HB_PERIOD,
 	K_SILENT_PERIODS, K_EVIDENCE_FIRST, K_EVIDENCE_EVERY, K_BLIND_SEVERITY, K_RAISE_AT,
-	K_TICK_INTERVAL,
+	K_TICK_INTERVAL, K_NOTIFY_TRIES, K_NOTIFY_BACKOFF, K_NOTIFY_TIMEOUT, K_NOTIFY_QUEUE,
+	K_NOTIFY_SOURCE,
 };
 
 static const struct key {
@@ -43,6 +44,11 @@ static const struct key {
 	{ "blind_severity", K_BLIND_SEVERITY, K_INT, 1, 255 },
 	{ "raise_at", K_RAISE_AT, K_LIST, 1, 1000000000 },
 	{ "tick_interval_s", K_TICK_INTERVAL, K_INT, 0, 3600 },
+	{ "notify_max_tries", K_NOTIFY_TRIES, K_INT, 1, 100 },
+	{ "notify_backoff_ms", K_NOTIFY_BACKOFF, K_INT, 1, 3600000 },
+	{ "notify_timeout_s", K_NOTIFY_TIMEOUT, K_INT, 1, 3600 },
+	{ "notify_queue_max", K_NOTIFY_QUEUE, K_INT, 1, 10000000 },
+	{ "notify_source", K_NOTIFY_SOURCE, K_STR, 0, 0 },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -86,6 +92,9 @@ static int parse_int(const char *s, int64_t *out)
 void ctl_settings_default(struct ctl_settings *s)
 {
 	api_config_default(&s->api);
+	/* the notifier's own defaults (5 tries, 1 s backoff, 5 s timeout,
+	 * 10000 queued, the host name) are what zero asks for */
+	memset(&s->notify, 0, sizeof(s->notify));
 	s->tick_interval_s = 1;
 }
 
@@ -111,6 +120,11 @@ static void set(struct ctl_settings *cs, enum key_id id, int64_t v, const char *
 	case K_EVIDENCE_EVERY: c->incident.evidence_every = v; break;
 	case K_BLIND_SEVERITY: c->incident.blind_severity = v; break;
 	case K_TICK_INTERVAL: cs->tick_interval_s = v; break;
+	case K_NOTIFY_TRIES: cs->notify.max_tries = (unsigned)v; break;
+	case K_NOTIFY_BACKOFF: cs->notify.backoff_s = (double)v / 1000.0; break;
+	case K_NOTIFY_TIMEOUT: cs->notify.timeout_s = (double)v; break;
+	case K_NOTIFY_QUEUE: cs->notify.queue_max = (size_t)v; break;
+	case K_NOTIFY_SOURCE: cs->notify.source = s; break;
 	case K_RAISE_AT: break;
 	}
 }

@@ -9,11 +9,13 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "notify.h"
 
-/* Everything vigil-control can be told: the API's settings and the
- * daemon's own. */
+/* Everything vigil-control can be told: the API's settings, the
+ * notifier's and the daemon's own. */
 struct ctl_settings {
 	struct api_config api;
+	struct notify_cfg notify;     /* retries, backoff, timeout, queue, source */
 	int64_t tick_interval_s;      /* the evaluation timer (1); 0: only POST /api/v1/tick */
 };
 

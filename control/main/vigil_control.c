@@ -9,12 +9,15 @@
  * Threads: main (waits for SIGTERM/SIGINT), libmicrohttpd's polling thread
  * (requests), the timer (every tick_interval_s, 1 s, of real time:
  * escalation and blind spots at the daemon's clock, which --clock-file may
- * drive; 0 turns it off, leaving POST /api/v1/tick).  Both
- * signals stop the timer, then the server, then close the database.
+ * drive; 0 turns it off, leaving POST /api/v1/tick), and the notifier's
+ * worker (control/notify: deliveries and their retries).  Both signals
+ * stop the timer, then the notifier, then the server, then close the
+ * database.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -27,6 +30,7 @@
 #include "api.h"
 #include "api_parse.h"
 #include "ctl_config.h"
+#include "notify.h"
 
 /* --- the clock -------------------------------------------------------- */
 
@@ -76,6 +80,217 @@ static int64_t clock_now(void *arg)
 		fprintf(stderr, "vigil-control: cannot read the clock file %s; keeping %" PRId64 "\n",
 			c->file, (int64_t)atomic_load(&c->last));
 	return atomic_load(&c->last);
+}
+
+/* --- notification ----------------------------------------------------- */
+
+/*
+ * The link between the API and the notifier.  Events come through the
+ * incident sink and target changes through the API's targets hook, both on
+ * threads that hold the store lock; results come back on the notifier's
+ * thread through api_notify_result(), which takes that lock.  n is read
+ * and cleared under the store lock, so once notifier_stop() has cleared it
+ * no request or tick can reach the notifier, and it can be destroyed while
+ * the server still runs.
+ */
+struct notifier {
+	struct notify *n;              /* under the store lock; NULL once stopping */
+	struct store *st;
+	struct api_server *srv;        /* set before the first event (cmd_serve) */
+};
+
+/* A stored target as the notifier wants it; -EINVAL for an unknown type. */
+static int target_conv(const struct store_target *s, struct notify_target *t)
+{
+	enum notify_type type;
+
+	if (notify_type_parse(s->type, &type) != 0)
+		return -EINVAL;
+	t->name = s->name;
+	t->type = type;
+	t->url = s->url;
+	t->routing_key = s->routing_key;
+	/* the store keeps "every severity" as < 0, the notifier as <= 0 */
+	t->min_severity = s->min_severity > 0 && s->min_severity <= INT_MAX ? (int)s->min_severity : 0;
+	return 0;
+}
+
+/* Hands the usable ones of t to the notifier; a target it refuses (only
+ * possible for one stored by an older version: PUT checks them) is left
+ * out and logged rather than costing every other target. */
+static void notifier_set(struct notifier *nf, const struct store_target *t, size_t n)
+{
+	struct notify_target *v = calloc(n ? n : 1, sizeof(*v));
+	size_t k = 0;
+	int err;
+
+	if (!v) {
+		fprintf(stderr, "vigil-control: notification targets not applied: out of memory\n");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *why = "type: unknown";
+		if (target_conv(&t[i], &v[k]) == 0 && notify_target_check(&v[k], &why) == 0)
+			k++;
+		else
+			fprintf(stderr, "vigil-control: notification target %s left out: %s\n", t[i].name, why);
+	}
+	err = notify_set_targets(nf->n, v, k);
+	if (err)
+		fprintf(stderr, "vigil-control: notification targets not applied: %s\n", strerror(-err));
+	free(v);
+}
+
+/* The API's targets hook: check before PUT stores, apply after it commits. */
+static int targets_check(void *arg, const struct store_target *t, size_t n, char *msg, size_t len)
+{
+	struct notify_target nt;
+
+	(void)arg;
+	for (size_t i = 0; i < n; i++) {
+		const char *why = "type: unknown";
+		if (target_conv(&t[i], &nt) != 0 || notify_target_check(&nt, &why) != 0) {
+			snprintf(msg, len, "[%zu].%s", i, why);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void targets_apply(void *arg, const struct store_target *t, size_t n)
+{
+	struct notifier *nf = arg;
+
+	if (nf->n)
+		notifier_set(nf, t, n);
+}
+
+/* The targets in the database, at start. */
+static int notifier_load(struct notifier *nf)
+{
+	json_t *arr = NULL, *o;
+	struct store_target *v;
+	size_t i;
+	int err = store_targets_json(nf->st, &arr);
+
+	if (err)
+		return err;
+	v = calloc(json_array_size(arr) ? json_array_size(arr) : 1, sizeof(*v));
+	if (!v) {
+		json_decref(arr);
+		return -ENOMEM;
+	}
+	json_array_foreach(arr, i, o) {
+		json_t *min = json_object_get(o, "min_severity");
+		v[i].name = json_string_value(json_object_get(o, "name"));
+		v[i].type = json_string_value(json_object_get(o, "type"));
+		v[i].url = json_string_value(json_object_get(o, "url"));
+		v[i].routing_key = json_string_value(json_object_get(o, "routing_key"));
+		v[i].min_severity = json_is_integer(min) ? json_integer_value(min) : -1;
+		if (!v[i].name || !v[i].type)
+			v[i].name = v[i].type = "?";
+	}
+	notifier_set(nf, v, json_array_size(arr));
+	free(v);
+	json_decref(arr);
+	return 0;
+}
+
+/* Records an outcome the notifier did not report (the event was never
+ * queued); the caller holds the store lock. */
+static void notifier_record_locked(struct notifier *nf, const struct incident_event *ev, const char *why)
+{
+	int err = store_begin(nf->st);
+
+	if (!err)
+		err = incident_notified(nf->st, ev->incident_id, ev->event, "-", false, why, ev->ts);
+	if (!err)
+		err = store_commit(nf->st);
+	if (err) {
+		store_rollback(nf->st);
+		fprintf(stderr, "vigil-control: notify: cannot record it: %s\n", strerror(-err));
+	}
+}
+
+/* The incident sink (store lock held): queue, never block. */
+static void notifier_on_event(void *arg, const struct incident_event *ev)
+{
+	struct notifier *nf = arg;
+	char why[128];
+	int err = nf->n ? notify_event(nf->n, ev->event, ev->incident) : -ESHUTDOWN;
+
+	if (!err)
+		return;
+	snprintf(why, sizeof(why), "not queued: %s",
+		 err == -ENOSPC ? "the notification queue is full" :
+		 err == -ESHUTDOWN ? "shutting down" : strerror(-err));
+	fprintf(stderr, "vigil-control: notify: %s of incident %lld %s\n", ev->event,
+		(long long)ev->incident_id, why);
+	/* on the incident too: a responder must see that nobody was told */
+	notifier_record_locked(nf, ev, why);
+}
+
+/* The notifier's result callback (its thread, no lock held). */
+static void notifier_on_result(void *arg, const struct notify_result *r)
+{
+	struct notifier *nf = arg;
+	char why[400];
+	int err;
+
+	if (r->delivered && r->tries > 1)
+		snprintf(why, sizeof(why), "on try %u", r->tries);
+	else if (r->delivered)
+		why[0] = '\0';
+	else if (r->tries)
+		snprintf(why, sizeof(why), "%.300s (%u %s)", r->error ? r->error : "failed", r->tries,
+			 r->tries == 1 ? "try" : "tries");
+	else
+		snprintf(why, sizeof(why), "%.300s", r->error ? r->error : "failed");
+	if (!r->delivered)
+		fprintf(stderr, "vigil-control: notify: %s of incident %lld to %s failed: %s\n", r->event,
+			(long long)r->incident_id, r->target, why);
+	if (!nf->srv)
+		return;
+	err = api_notify_result(nf->srv, r->incident_id, r->event, r->target, r->delivered,
+				why[0] ? why : NULL);
+	if (err)
+		fprintf(stderr, "vigil-control: notify: cannot record %s of incident %lld to %s: %s\n",
+			r->event, (long long)r->incident_id, r->target, strerror(-err));
+}
+
+/* Creates the notifier and gives it the stored targets. */
+static int notifier_start(struct notifier *nf, struct store *st, const struct notify_cfg *cfg)
+{
+	int err;
+
+	nf->st = st;
+	err = notify_create(&nf->n, cfg, notifier_on_result, nf);
+	if (err) {
+		fprintf(stderr, "vigil-control: cannot start the notifier: %s\n", strerror(-err));
+		return err;
+	}
+	store_lock(st);
+	err = notifier_load(nf);
+	store_unlock(st);
+	if (err)
+		fprintf(stderr, "vigil-control: cannot load the notification targets: %s\n", strerror(-err));
+	return err;
+}
+
+/* Detaches the notifier from the API, then destroys it: what is still
+ * pending is reported as not delivered, through the server, which must
+ * outlive this. */
+static void notifier_stop(struct notifier *nf)
+{
+	struct notify *n;
+
+	if (!nf->st)
+		return;
+	store_lock(nf->st);
+	n = nf->n;
+	nf->n = NULL;
+	store_unlock(nf->st);
+	notify_destroy(n);
 }
 
 /* --- the timer -------------------------------------------------------- */
@@ -185,6 +400,7 @@ static int cmd_serve(const char *db, struct ctl_settings *settings, const char *
 	struct api_config *cfg = &settings->api;
 	struct clock_src clk = { .file = clock_file };
 	struct timer tm = { .stop = false };
+	struct notifier nf = { .n = NULL };
 	struct store *st = NULL;
 	struct api_server *srv = NULL;
 	pthread_condattr_t ca;
@@ -217,12 +433,23 @@ static int cmd_serve(const char *db, struct ctl_settings *settings, const char *
 	cfg->store = st;
 	cfg->now = clock_now;
 	cfg->now_arg = &clk;
-	/* The notification seam: the stub logs and records; the real notifier
-	 * (control/notify) replaces it here and reports deliveries through
-	 * api_notify_result(). */
-	cfg->sink.on_event = incident_stub_sink;
-	cfg->sink.arg = st;
+	err = notifier_start(&nf, st, &settings->notify);
+	if (err) {
+		rc = err == -EINVAL ? 2 : 1;
+		goto out;
+	}
+	cfg->sink.on_event = notifier_on_event;
+	cfg->sink.arg = &nf;
+	cfg->targets.check = targets_check;
+	cfg->targets.apply = targets_apply;
+	cfg->targets.arg = &nf;
+	/* Requests run with the store lock: holding it until nf.srv is set
+	 * means no event is queued, so no result comes back, before the
+	 * result callback has the server to record it through. */
+	store_lock(st);
 	err = api_server_create(cfg, &srv);
+	nf.srv = srv;
+	store_unlock(st);
 	if (err) {
 		rc = err == -EINVAL ? 2 : 1;
 		goto out;
@@ -257,6 +484,9 @@ out_timer:
 	pthread_cond_destroy(&tm.cond);
 	pthread_mutex_destroy(&tm.lock);
 out:
+	/* the notifier first: its last results are recorded through the
+	 * server and the store */
+	notifier_stop(&nf);
 	api_server_destroy(srv);
 	store_close(st);
 	return rc;

@@ -226,29 +226,37 @@ static bool http_url_ok(const char *url)
 	return ok;
 }
 
+int notify_target_check(const struct notify_target *t, const char **why)
+{
+	char host[256], port[8];
+	const char *w = NULL;
+
+	if (!t->name || !*t->name)
+		w = "name: missing";
+	else if (!notify_type_name(t->type))
+		w = "type: unknown";
+	else if ((t->type == NOTIFY_WEBHOOK || (t->type == NOTIFY_PAGERDUTY && t->url && *t->url)) &&
+		 !http_url_ok(t->url))
+		w = "url: not an http(s) URL";
+	else if (t->type == NOTIFY_PAGERDUTY && (!t->routing_key || !*t->routing_key))
+		w = "routing_key: missing";
+	else if (t->type == NOTIFY_SYSLOG &&
+		 notify_syslog_url_parse(t->url, host, sizeof(host), port, sizeof(port)))
+		w = "url: expected udp://HOST[:PORT] (PORT 1 to 65535)";
+	if (why)
+		*why = w;
+	return w ? -EINVAL : 0;
+}
+
 static int target_new(const struct notify_target *src, struct ntarget **out)
 {
 	struct ntarget *t;
 	const char *url = src->url;
 
-	if (!src->name || !*src->name)
+	if (notify_target_check(src, NULL))
 		return -EINVAL;
-	switch (src->type) {
-	case NOTIFY_WEBHOOK:
-		if (!http_url_ok(url))
-			return -EINVAL;
-		break;
-	case NOTIFY_PAGERDUTY:
-		if (!url || !*url)
-			url = NOTIFY_PAGERDUTY_URL;
-		if (!http_url_ok(url) || !src->routing_key || !*src->routing_key)
-			return -EINVAL;
-		break;
-	case NOTIFY_SYSLOG:
-		break;
-	default:
-		return -EINVAL;
-	}
+	if (src->type == NOTIFY_PAGERDUTY && (!url || !*url))
+		url = NOTIFY_PAGERDUTY_URL;
 	if (!(t = calloc(1, sizeof(*t))))
 		return -ENOMEM;
 	t->refs = 1;

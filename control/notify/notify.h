@@ -102,6 +102,14 @@ int notify_create(struct notify **out, const struct notify_cfg *cfg, notify_resu
 int notify_set_targets(struct notify *n, const struct notify_target *t, size_t nt);
 
 /*
+ * The check notify_set_targets() makes of one target (all but the
+ * duplicate names), without a notifier: 0, or -EINVAL with *why (if why is
+ * not NULL) set to a static "field: reason", e.g. "url: not an http(s)
+ * URL".  Lets a caller refuse a target before storing it.
+ */
+int notify_target_check(const struct notify_target *t, const char **why);
+
+/*
  * Queue one event for every target whose min_severity admits the incident.
  * event: "opened", "escalated", "acknowledged" or "resolved".  incident: the
  * INCIDENT object of the contract; it needs an integer "id" and "severity"

@@ -414,7 +414,7 @@ static void test_seam(struct store *st)
 	};
 	int64_t id = new_incident(st, "10.5.5.5");
 	json_t *o = NULL;
-	char q[200];
+	char q[512];
 
 	cur_test = "seam";
 	CHECK_EQ(evs.n, 1);
@@ -444,13 +444,26 @@ static void test_seam(struct store *st)
 	CHECK_EQ(store_incident_json(st, id, &o), 0);
 	CHECK(json_is_null(json_object_get(o, "notified_at")));
 	json_decref(o);
-	CHECK_EQ(incident_notified(st, id, "opened", "hook", false, T0 + 7), 0);
-	CHECK_EQ(incident_notified(st, id, "opened", "hook", true, T0 + 9), 0);
-	CHECK_EQ(incident_notified(st, id, "resolved", "hook", true, T0 + 20), 0);
+	CHECK_EQ(incident_notified(st, id, "opened", "hook", false, "HTTP 500: down (5 tries)", T0 + 7), 0);
+	CHECK_EQ(store_incident_json(st, id, &o), 0);
+	CHECK(json_is_null(json_object_get(o, "notified_at")));     /* a failure is not a notification */
+	json_decref(o);
+	CHECK_EQ(incident_notified(st, id, "opened", "hook", true, NULL, T0 + 9), 0);
+	CHECK_EQ(incident_notified(st, id, "resolved", "hook", true, "on try 2", T0 + 20), 0);
 	CHECK_EQ(store_incident_json(st, id, &o), 0);
 	CHECK_EQ(json_integer_value(json_object_get(o, "time_to_notify_s")), 9);
 	json_decref(o);
-	CHECK_EQ(incident_notified(st, 99999, "opened", "hook", true, T0), -ENOENT);
+	/* each outcome: a notifications row and a timeline entry by system */
+	snprintf(q, sizeof(q), "SELECT count(*) FROM notifications WHERE incident_id = %lld AND "
+		 "status IN ('delivered', 'failed')", (long long)id);
+	CHECK_EQ(scalar(st, q), 3);
+	snprintf(q, sizeof(q), "SELECT count(*) FROM timeline WHERE incident_id = %lld AND user = 'system' "
+		 "AND ((ts = %d AND action = 'notify_failed' AND detail = 'opened to hook: HTTP 500: down (5 tries)') "
+		 "OR (ts = %d AND action = 'notified' AND detail = 'opened to hook') "
+		 "OR (ts = %d AND action = 'notified' AND detail = 'resolved to hook: on try 2'))",
+		 (long long)id, T0 + 7, T0 + 9, T0 + 20);
+	CHECK_EQ(scalar(st, q), 3);
+	CHECK_EQ(incident_notified(st, 99999, "opened", "hook", true, NULL, T0), -ENOENT);
 }
 
 int main(void)

@@ -424,8 +424,13 @@ static void test_api_errors(void)
 		{ .name = "x", .type = (enum notify_type)7, .url = "http://127.0.0.1/" },
 	};
 	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		const char *why = NULL;
 		if (notify_set_targets(n, &bads[i], 1) != -EINVAL)
 			printf("FAIL %s:%d [%s]: bad target %zu accepted\n", __FILE__, __LINE__, cur_test, i), failures++;
+		/* the same verdict without a notifier, with a "field: reason" */
+		if (notify_target_check(&bads[i], &why) != -EINVAL || !why || !strstr(why, ": "))
+			printf("FAIL %s:%d [%s]: bad target %zu passes the check (%s)\n", __FILE__, __LINE__,
+			       cur_test, i, why ? why : "no reason"), failures++;
 	}
 	const struct notify_target dup[] = {
 		{ .name = "a", .type = NOTIFY_WEBHOOK, .url = "http://127.0.0.1/" },
@@ -474,6 +479,9 @@ static void test_api_errors(void)
 
 	/* a PagerDuty target without a URL takes the default one */
 	const struct notify_target pd = { .name = "pd", .type = NOTIFY_PAGERDUTY, .routing_key = "R" };
+	const char *why = "unset";
+	CHECK(notify_target_check(&pd, &why) == 0 && !why);
+	CHECK(notify_target_check(&half[0], NULL) == 0);
 	CHECK(notify_set_targets(n, &pd, 1) == 0);
 	CHECK(notify_set_targets(n, NULL, 0) == 0);
 	CHECK(notify_event(n, "opened", inc) == 0);      /* no target: nothing queued */
