@@ -34,7 +34,17 @@
 #include "pkt.h"
 #include "rule.h"
 
+/* Flowbit names -> ids that stay the same across engines, so a flow keeps
+ * its flowbits when the ruleset is reloaded (detect_fbreg.c).  Append-only;
+ * used by engine builds only (one at a time), never on the packet path. */
+struct detect_fbreg;
+int detect_fbreg_create(struct detect_fbreg **out);
+void detect_fbreg_destroy(struct detect_fbreg *r);
+/* The id of NAME, added if new; -E2BIG past 65536 names, -ENOMEM. */
+int detect_fbreg_id(struct detect_fbreg *r, const char *name);
+
 struct detect_cfg {
+	struct detect_fbreg *fbreg;  /* NULL: flowbit ids of this engine only */
 	uint32_t port_groups;        /* ports with a group of their own, per protocol and direction */
 	uint32_t pcre_match_limit;   /* PCRE2 match limit per evaluation */
 	uint32_t alerts_per_packet;  /* alerts kept per inspected buffer (bound) */
@@ -144,9 +154,9 @@ struct detect_thr_key {
 };
 int detect_thr_create(struct detect_thr **out, uint32_t entries, struct ctr_block *ctr);
 void detect_thr_destroy(struct detect_thr *t);
-/* true: raise the alert of rule R (engine number RULE_NO); false: suppressed
- * (counted as detect.alerts_suppressed). */
-bool detect_thr_check(struct detect_thr *t, const struct rule *r, uint32_t rule_no,
-		      const struct detect_thr_key *k);
+/* true: raise the alert of rule R; false: suppressed (counted as
+ * detect.alerts_suppressed).  State is kept per gid:sid, so it carries over
+ * a ruleset reload for the rules both rulesets have. */
+bool detect_thr_check(struct detect_thr *t, const struct rule *r, const struct detect_thr_key *k);
 
 #endif

@@ -76,11 +76,15 @@ static int fb_names_build(struct detect_engine *de, const struct rule **rv, uint
 	return de->fbs && de->fb_ids ? 0 : -ENOMEM;
 }
 
-static uint16_t fb_id(const struct detect_engine *de, const char *name)
+/* The id of a flowbit name: from the shared registry when there is one
+ * (stable across reloads), else its rank among this engine's names. */
+static int fb_id(const struct detect_engine *de, const char *name)
 {
+	if (de->cfg.fbreg)
+		return detect_fbreg_id(de->cfg.fbreg, name);
 	char **hit = bsearch(&name, de->fbnames, de->nfbnames, sizeof(char *), cmp_str);
 
-	return (uint16_t)(hit - de->fbnames);
+	return (int)(hit - de->fbnames);
 }
 
 /* --------------------------------------------------------- rule order */
@@ -197,8 +201,17 @@ static int rule_prepare(struct detect_engine *de, struct drule *d, const struct 
 			o->group = (uint8_t)f->group;
 			o->n = (uint16_t)f->n;
 			o->ids = *idpos;
-			for (uint32_t m = 0; m < f->n; m++)
-				de->fb_ids[(*idpos)++] = fb_id(de, f->names[m]);
+			for (uint32_t m = 0; m < f->n; m++) {
+				int id = fb_id(de, f->names[m]);
+				if (id < 0) {
+					snprintf(err, errlen, "%s:%u: sid %u: flowbit '%s': %s", r->file, r->line,
+						 r->sid, f->names[m],
+						 id == -E2BIG ? "more than 65536 flowbit names since start"
+							      : "out of memory");
+					return id;
+				}
+				de->fb_ids[(*idpos)++] = (uint16_t)id;
+			}
 			if (f->cmd == RULE_FB_ISSET || f->cmd == RULE_FB_ISNOTSET)
 				d->has_fb_check = true;
 			else

@@ -17,7 +17,7 @@
 
 struct thr_ent {
 	uint64_t h;                  /* 0: free */
-	uint32_t rule;
+	uint64_t rule;               /* gid << 32 | sid */
 	uint8_t addr[2][16];
 	uint64_t flow_id;
 	uint64_t start_ns;           /* window start */
@@ -126,9 +126,9 @@ static bool thr_step(const struct rule_threshold *t, bool df, struct thr_ent *e,
 	}
 }
 
-bool detect_thr_check(struct detect_thr *d, const struct rule *r, uint32_t rule_no,
-		      const struct detect_thr_key *k)
+bool detect_thr_check(struct detect_thr *d, const struct rule *r, const struct detect_thr_key *k)
 {
+	uint64_t rule_no = (uint64_t)r->gid << 32 | r->sid;
 	const struct rule_threshold *t = r->threshold.set ? &r->threshold
 				       : r->detection_filter.set ? &r->detection_filter : NULL;
 	uint8_t a[2][16];
@@ -145,7 +145,7 @@ bool detect_thr_check(struct detect_thr *d, const struct rule *r, uint32_t rule_
 	case RULE_TRACK_BY_FLOW: fid = k->flow_id; break;
 	default: break;
 	}
-	uint64_t h = mix(mix(mix(1469598103934665603ULL, &rule_no, 4), a, sizeof(a)), &fid, 8) | 1;
+	uint64_t h = mix(mix(mix(1469598103934665603ULL, &rule_no, 8), a, sizeof(a)), &fid, 8) | 1;
 	uint16_t port = t->unique_on == RULE_UNIQUE_SRC_PORT ? k->sport : k->dport;
 	struct thr_ent *victim = NULL;
 	for (uint32_t i = 0; i < THR_PROBES; i++) {

@@ -846,6 +846,63 @@ static void test_flowbits(void)
 	}
 }
 
+/* A ruleset reload: a flow's flowbits set under one engine are read by
+ * the next, built with the same registry, although the second engine has
+ * other names that sort first (its own ids would differ). */
+static void test_flowbits_reload(void)
+{
+	static const char one[] =
+		"alert tcp any any -> any any (content:\"login\"; flowbits:set,auth; noalert; sid:1;)\n";
+	static const char two[] =
+		"alert tcp any any -> any any (content:\"zz\"; flowbits:set,aaa; flowbits:set,aab; sid:5;)\n"
+		"alert tcp any any -> any any (content:\"data\"; flowbits:isset,auth; sid:2;)\n";
+	struct detect_fbreg *reg = NULL;
+	struct detect_flow df = { 0 };
+	struct eng e;
+
+	cur_test = "flowbits across engines (reload)";
+	CHECK_EQ(detect_fbreg_create(&reg), 0);
+	if (!reg)
+		return;
+	CHECK_EQ(detect_fbreg_id(reg, "first"), 0);
+	CHECK_EQ(detect_fbreg_id(reg, "first"), 0);
+	struct detect_cfg cfg = CFG;
+	cfg.fbreg = reg;
+	if (eng_open(&e, one, &cfg)) {
+		CHECK_STR(step(&e, &df, "login"), "");
+		CHECK_EQ(df.nbits, 1);
+		CHECK_EQ(df.fb[0], 1);   /* "auth": the registry's next id */
+		eng_close(&e);
+	}
+	if (eng_open(&e, two, &cfg)) {
+		CHECK_STR(step(&e, &df, "data"), "2");
+		eng_close(&e);
+	}
+	CHECK_EQ(detect_fbreg_id(reg, "aab"), 3);   /* names stay in order of first use */
+	/* without a registry the second engine's ids start again at 0 */
+	struct detect_flow df2 = { 0 };
+	if (eng_open(&e, one, &CFG)) {
+		CHECK_STR(step(&e, &df2, "login"), "");
+		eng_close(&e);
+	}
+	if (eng_open(&e, two, &CFG)) {
+		CHECK_STR(step(&e, &df2, "data"), "");   /* "auth" is id 0 there: "aaa" */
+		eng_close(&e);
+	}
+	/* many names: the table grows and keeps every id */
+	char name[32];
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		if (detect_fbreg_id(reg, name) != 4 + i) {
+			CHECK_EQ(detect_fbreg_id(reg, name), 4 + i);
+			break;
+		}
+	}
+	CHECK_EQ(detect_fbreg_id(reg, "auth"), 1);
+	CHECK_EQ(detect_fbreg_id(reg, "n4999"), 5003);
+	detect_fbreg_destroy(reg);
+}
+
 static void test_flowbits_groups(void)
 {
 	static const char rules[] =
@@ -1431,6 +1488,7 @@ int main(void)
 	test_addresses_ports();
 	test_flow();
 	test_flowbits();
+	test_flowbits_reload();
 	test_flowbits_groups();
 	test_flowbits_order();
 	test_flowbits_noflow();

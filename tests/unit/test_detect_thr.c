@@ -72,25 +72,25 @@ static const struct detect_thr_key *key(struct key *k, int s, int d, uint64_t fl
 	return &k->k;
 }
 
-/* N matches of rule R (engine number NO) from one key, 1 ms apart from T0. */
-static const char *seq(struct detect_thr *t, const struct rule *r, uint32_t no, unsigned n, uint64_t t0)
+/* N matches of rule R from one key, 1 ms apart from T0. */
+static const char *seq(struct detect_thr *t, const struct rule *r, unsigned n, uint64_t t0)
 {
 	static char out[64];
 	struct key k;
 
 	for (unsigned i = 0; i < n && i < sizeof(out) - 1; i++)
-		out[i] = detect_thr_check(t, r, no, key(&k, 1, 2, 7, 80, t0 + i * MS)) ? '1' : '0';
+		out[i] = detect_thr_check(t, r, key(&k, 1, 2, 7, 80, t0 + i * MS)) ? '1' : '0';
 	out[n < sizeof(out) - 1 ? n : sizeof(out) - 1] = 0;
 	return out;
 }
 
 /* One match from src S to dst D on flow F, dport P, at TS. */
-static char one(struct detect_thr *t, const struct rule *r, uint32_t no, int s, int d, uint64_t f,
+static char one(struct detect_thr *t, const struct rule *r, int s, int d, uint64_t f,
 		uint16_t p, uint64_t ts)
 {
 	struct key k;
 
-	return detect_thr_check(t, r, no, key(&k, s, d, f, p, ts)) ? '1' : '0';
+	return detect_thr_check(t, r, key(&k, s, d, f, p, ts)) ? '1' : '0';
 }
 
 static bool setup(struct detect_thr **t, struct ruleset **rs, const char *opts)
@@ -124,11 +124,11 @@ static void test_limit(void)
 		return;
 	const struct rule *r = ruleset_get(rs, 0);
 	/* the first 2 of each 60 s window, counted from the window's first match */
-	CHECK_STR(seq(t, r, 0, 5, 0), "11000");
-	CHECK_STR(seq(t, r, 0, 1, 60 * SEC - 1), "0");
-	CHECK_STR(seq(t, r, 0, 3, 60 * SEC), "110");
-	CHECK_STR(seq(t, r, 0, 1, 119 * SEC), "0");
-	CHECK_STR(seq(t, r, 0, 2, 200 * SEC), "11");
+	CHECK_STR(seq(t, r, 5, 0), "11000");
+	CHECK_STR(seq(t, r, 1, 60 * SEC - 1), "0");
+	CHECK_STR(seq(t, r, 3, 60 * SEC), "110");
+	CHECK_STR(seq(t, r, 1, 119 * SEC), "0");
+	CHECK_STR(seq(t, r, 2, 200 * SEC), "11");
 	CHECK_EQ(ctr_read(&ctrs, CTR_DETECT_SUPPRESSED), 6);
 	CHECK_EQ(ctr_read(&ctrs, CTR_DETECT_THR_FULL), 0);
 	teardown(t, rs);
@@ -144,10 +144,10 @@ static void test_threshold(void)
 		return;
 	const struct rule *r = ruleset_get(rs, 0);
 	/* every 3rd match in the window */
-	CHECK_STR(seq(t, r, 0, 9, 0), "001001001");
+	CHECK_STR(seq(t, r, 9, 0), "001001001");
 	/* a new window starts the count again */
-	CHECK_STR(seq(t, r, 0, 2, 10 * SEC), "00");
-	CHECK_STR(seq(t, r, 0, 3, 60 * SEC), "001");
+	CHECK_STR(seq(t, r, 2, 10 * SEC), "00");
+	CHECK_STR(seq(t, r, 3, 60 * SEC), "001");
 	CHECK_EQ(ctr_read(&ctrs, CTR_DETECT_SUPPRESSED), 10);
 	teardown(t, rs);
 }
@@ -162,9 +162,9 @@ static void test_both(void)
 		return;
 	const struct rule *r = ruleset_get(rs, 0);
 	/* once per window, at the 3rd match */
-	CHECK_STR(seq(t, r, 0, 6, 0), "001000");
-	CHECK_STR(seq(t, r, 0, 4, 30 * SEC), "0000");
-	CHECK_STR(seq(t, r, 0, 4, 60 * SEC), "0010");
+	CHECK_STR(seq(t, r, 6, 0), "001000");
+	CHECK_STR(seq(t, r, 4, 30 * SEC), "0000");
+	CHECK_STR(seq(t, r, 4, 60 * SEC), "0010");
 	teardown(t, rs);
 }
 
@@ -177,15 +177,15 @@ static void test_backoff(void)
 	if (!setup(&t, &rs, "threshold:type backoff, track by_flow, count 1, multiplier 2;"))
 		return;
 	/* matches 1, 2, 4, 8, 16 */
-	CHECK_STR(seq(t, ruleset_get(rs, 0), 0, 20, 0), "11010001000000010000");
+	CHECK_STR(seq(t, ruleset_get(rs, 0), 20, 0), "11010001000000010000");
 	/* no window: an hour later the sequence goes on (next: 32) */
-	CHECK_STR(seq(t, ruleset_get(rs, 0), 0, 12, 3600 * SEC), "000000000001");
+	CHECK_STR(seq(t, ruleset_get(rs, 0), 12, 3600 * SEC), "000000000001");
 	teardown(t, rs);
 
 	if (!setup(&t, &rs, "threshold:type backoff, track by_src, count 3, multiplier 2;"))
 		return;
 	/* matches 3, 6, 12 */
-	CHECK_STR(seq(t, ruleset_get(rs, 0), 0, 14, 0), "00100100000100");
+	CHECK_STR(seq(t, ruleset_get(rs, 0), 14, 0), "00100100000100");
 	teardown(t, rs);
 }
 
@@ -199,8 +199,8 @@ static void test_detection_filter(void)
 		return;
 	const struct rule *r = ruleset_get(rs, 0);
 	/* every match past the 2nd in the window */
-	CHECK_STR(seq(t, r, 0, 5, 0), "00111");
-	CHECK_STR(seq(t, r, 0, 3, 60 * SEC), "001");
+	CHECK_STR(seq(t, r, 5, 0), "00111");
+	CHECK_STR(seq(t, r, 3, 60 * SEC), "001");
 	CHECK_EQ(ctr_read(&ctrs, CTR_DETECT_SUPPRESSED), 4);
 	teardown(t, rs);
 
@@ -208,18 +208,18 @@ static void test_detection_filter(void)
 	if (!setup(&t, &rs, "detection_filter:track by_src, count 2, seconds 60, unique_on dst_port;"))
 		return;
 	r = ruleset_get(rs, 0);
-	CHECK_EQ(one(t, r, 0, 1, 2, 0, 80, 0), '0');
-	CHECK_EQ(one(t, r, 0, 1, 2, 0, 80, 1 * MS), '0');
-	CHECK_EQ(one(t, r, 0, 1, 3, 0, 81, 2 * MS), '0');
-	CHECK_EQ(one(t, r, 0, 1, 3, 0, 81, 3 * MS), '0');
-	CHECK_EQ(one(t, r, 0, 1, 2, 0, 82, 4 * MS), '1');
-	CHECK_EQ(one(t, r, 0, 1, 4, 0, 83, 5 * MS), '1');
+	CHECK_EQ(one(t, r, 1, 2, 0, 80, 0), '0');
+	CHECK_EQ(one(t, r, 1, 2, 0, 80, 1 * MS), '0');
+	CHECK_EQ(one(t, r, 1, 3, 0, 81, 2 * MS), '0');
+	CHECK_EQ(one(t, r, 1, 3, 0, 81, 3 * MS), '0');
+	CHECK_EQ(one(t, r, 1, 2, 0, 82, 4 * MS), '1');
+	CHECK_EQ(one(t, r, 1, 4, 0, 83, 5 * MS), '1');
 	teardown(t, rs);
 
 	/* without a threshold: always raised, nothing counted */
 	if (!setup(&t, &rs, "content:\"x\";"))
 		return;
-	CHECK_STR(seq(t, ruleset_get(rs, 0), 0, 3, 0), "111");
+	CHECK_STR(seq(t, ruleset_get(rs, 0), 3, 0), "111");
 	CHECK_EQ(ctr_read(&ctrs, CTR_DETECT_SUPPRESSED), 0);
 	teardown(t, rs);
 }
@@ -235,43 +235,49 @@ static void test_track(void)
 	cur_test = "track by_src";
 	if (setup(&t, &rs, "threshold:type limit, track by_src, count 1, seconds 60;")) {
 		r = ruleset_get(rs, 0);
-		CHECK_EQ(one(t, r, 0, 1, 2, 7, 80, 0), '1');
-		CHECK_EQ(one(t, r, 0, 1, 3, 8, 81, MS), '0');      /* same source */
-		CHECK_EQ(one(t, r, 0, 4, 2, 7, 80, MS), '1');
-		CHECK_EQ(one(t, r, 1, 1, 2, 7, 80, MS), '1');      /* another rule */
+		CHECK_EQ(one(t, r, 1, 2, 7, 80, 0), '1');
+		CHECK_EQ(one(t, r, 1, 3, 8, 81, MS), '0');      /* same source */
+		CHECK_EQ(one(t, r, 4, 2, 7, 80, MS), '1');
+		struct rule other = *r;
+		other.sid++;
+		CHECK_EQ(one(t, &other, 1, 2, 7, 80, MS), '1');    /* another rule (sid) */
+		other = *r;
+		CHECK_EQ(one(t, &other, 1, 2, 7, 80, MS), '0');    /* the same sid: a reloaded copy */
 		teardown(t, rs);
 	}
 	cur_test = "track by_dst";
 	if (setup(&t, &rs, "threshold:type limit, track by_dst, count 1, seconds 60;")) {
 		r = ruleset_get(rs, 0);
-		CHECK_EQ(one(t, r, 0, 1, 2, 7, 80, 0), '1');
-		CHECK_EQ(one(t, r, 0, 4, 2, 8, 81, MS), '0');      /* same destination */
-		CHECK_EQ(one(t, r, 0, 1, 3, 7, 80, MS), '1');
+		CHECK_EQ(one(t, r, 1, 2, 7, 80, 0), '1');
+		CHECK_EQ(one(t, r, 4, 2, 8, 81, MS), '0');      /* same destination */
+		CHECK_EQ(one(t, r, 1, 3, 7, 80, MS), '1');
 		teardown(t, rs);
 	}
 	cur_test = "track by_both";
 	if (setup(&t, &rs, "threshold:type limit, track by_both, count 1, seconds 60;")) {
 		r = ruleset_get(rs, 0);
-		CHECK_EQ(one(t, r, 0, 1, 2, 7, 80, 0), '1');
-		CHECK_EQ(one(t, r, 0, 1, 3, 7, 80, MS), '1');
-		CHECK_EQ(one(t, r, 0, 4, 2, 7, 80, MS), '1');
-		CHECK_EQ(one(t, r, 0, 1, 2, 8, 81, MS), '0');      /* same pair */
+		CHECK_EQ(one(t, r, 1, 2, 7, 80, 0), '1');
+		CHECK_EQ(one(t, r, 1, 3, 7, 80, MS), '1');
+		CHECK_EQ(one(t, r, 4, 2, 7, 80, MS), '1');
+		CHECK_EQ(one(t, r, 1, 2, 8, 81, MS), '0');      /* same pair */
 		teardown(t, rs);
 	}
 	cur_test = "track by_flow";
 	if (setup(&t, &rs, "threshold:type limit, track by_flow, count 1, seconds 60;")) {
 		r = ruleset_get(rs, 0);
-		CHECK_EQ(one(t, r, 0, 1, 2, 7, 80, 0), '1');
-		CHECK_EQ(one(t, r, 0, 4, 5, 7, 81, MS), '0');      /* same flow id */
-		CHECK_EQ(one(t, r, 0, 1, 2, 8, 80, MS), '1');
+		CHECK_EQ(one(t, r, 1, 2, 7, 80, 0), '1');
+		CHECK_EQ(one(t, r, 4, 5, 7, 81, MS), '0');      /* same flow id */
+		CHECK_EQ(one(t, r, 1, 2, 8, 80, MS), '1');
 		teardown(t, rs);
 	}
 	cur_test = "track by_rule";
 	if (setup(&t, &rs, "threshold:type limit, track by_rule, count 1, seconds 60;")) {
 		r = ruleset_get(rs, 0);
-		CHECK_EQ(one(t, r, 0, 1, 2, 7, 80, 0), '1');
-		CHECK_EQ(one(t, r, 0, 4, 5, 8, 81, MS), '0');      /* anything, same rule */
-		CHECK_EQ(one(t, r, 1, 4, 5, 8, 81, MS), '1');
+		CHECK_EQ(one(t, r, 1, 2, 7, 80, 0), '1');
+		CHECK_EQ(one(t, r, 4, 5, 8, 81, MS), '0');      /* anything, same rule */
+		struct rule other = *r;
+		other.sid++;
+		CHECK_EQ(one(t, &other, 4, 5, 8, 81, MS), '1');   /* another rule */
 		teardown(t, rs);
 	}
 }
@@ -295,7 +301,7 @@ static void test_table_full(void)
 	const struct rule *r = ruleset_get(rs, 0);
 	/* a tracked key's first match is suppressed; an untracked one is raised */
 	for (int s = 0; s < 200; s++) {
-		if (one(t, r, 0, 256 + s, 2, 0, 80, 0) == '1')
+		if (one(t, r, 256 + s, 2, 0, 80, 0) == '1')
 			raised++;
 		else
 			tracked++;
@@ -307,11 +313,11 @@ static void test_table_full(void)
 	/* a tracked key goes on counting: its 2nd match is raised */
 	unsigned second = 0;
 	for (int s = 0; s < 200; s++)
-		second += one(t, r, 0, 256 + s, 2, 0, 80, MS) == '1';
+		second += one(t, r, 256 + s, 2, 0, 80, MS) == '1';
 	CHECK_EQ(second, 200);
 	CHECK_EQ(ctr_read(&ctrs, CTR_DETECT_THR_FULL), 272);
 	/* once the windows have passed, entries are reused */
-	CHECK_EQ(one(t, r, 0, 1000, 2, 0, 80, 61 * SEC), '0');
+	CHECK_EQ(one(t, r, 1000, 2, 0, 80, 61 * SEC), '0');
 	CHECK_EQ(ctr_read(&ctrs, CTR_DETECT_THR_FULL), 272);
 	detect_thr_destroy(t);
 	detect_thr_destroy(NULL);
