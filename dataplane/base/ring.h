@@ -10,6 +10,8 @@
  *   uint32_t name_ring_enqueue_burst(struct name_ring *, const struct tag *, uint32_t n)  producer only
  *   uint32_t name_ring_dequeue_burst(struct name_ring *, struct tag *, uint32_t n)  consumer only
  *   uint32_t name_ring_count(const struct name_ring *)                              any thread
+ *   uint32_t name_ring_produced(q), name_ring_consumed(q): records ever enqueued /
+ *            dequeued (mod 2^32), any thread
  * Usable capacity is cap - 1 (ck_ring keeps one slot empty).
  */
 #ifndef VIGIL_RING_H
@@ -65,6 +67,14 @@
 	static inline __attribute__((unused)) uint32_t name##_ring_count(struct name##_ring *q)                    \
 	{                                                                                  \
 		return ck_ring_size(&q->r);                                                \
+	}                                                                                  \
+	static inline __attribute__((unused)) uint32_t name##_ring_produced(struct name##_ring *q)                 \
+	{                                                                                  \
+		return ck_pr_load_uint(&q->r.p_tail);                                      \
+	}                                                                                  \
+	static inline __attribute__((unused)) uint32_t name##_ring_consumed(struct name##_ring *q)                 \
+	{                                                                                  \
+		return ck_pr_load_uint(&q->r.c_head);                                      \
 	}
 
 #endif

@@ -42,6 +42,18 @@ struct eve_writer {
 		size_t n, ncap;
 		uint64_t first_ns;    /* when the oldest line was added (monotonic) */
 	} ab;
+	pthread_mutex_t retire_mu;    /* guards retire */
+	struct eve_retire *retire;
+	int have_retire;              /* retire != NULL, read without the lock */
+};
+
+/* An engine waiting to be freed (eve_writer_retire). */
+struct eve_retire {
+	const void *engine;
+	void (*free_fn)(void *);
+	void *arg;
+	uint32_t *snap;           /* per ring: records produced when it was retired */
+	struct eve_retire *next;
 };
 
 #define ALERTED_SLOTS 65536u
@@ -554,6 +566,61 @@ static void handle_record(struct eve_writer *w, struct eve_pending *pa, const st
 		ctr_inc(w->ctr, CTR_OUT_WRITE_ERR);
 }
 
+/* Output thread: frees the retired engines nothing refers to any more
+ * (ALL: every one, the producers are done). */
+static void retire_run(struct eve_writer *w, bool all)
+{
+	struct eve_retire **pp, *r, *done = NULL;
+
+	if (!ck_pr_load_int(&w->have_retire))
+		return;
+	pthread_mutex_lock(&w->retire_mu);
+	for (pp = &w->retire; (r = *pp);) {
+		bool busy = false;
+		for (unsigned i = 0; !all && i < w->nrings && !busy; i++)
+			busy = (int32_t)(rec_ring_consumed(w->rings[i]) - r->snap[i]) < 0 ||
+			       (w->pend[i].active && w->pend[i].a.engine == r->engine);
+		if (busy) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		r->next = done;
+		done = r;
+	}
+	ck_pr_store_int(&w->have_retire, w->retire != NULL);
+	pthread_mutex_unlock(&w->retire_mu);
+	while ((r = done)) {
+		done = r->next;
+		r->free_fn(r->arg);
+		free(r->snap);
+		free(r);
+	}
+}
+
+int eve_writer_retire(struct eve_writer *w, const void *engine, void (*free_fn)(void *), void *arg)
+{
+	struct eve_retire *r = calloc(1, sizeof(*r));
+
+	if (r)
+		r->snap = calloc(w->nrings ? w->nrings : 1, sizeof(*r->snap));
+	if (!r || !r->snap) {
+		free(r);
+		return -ENOMEM;
+	}
+	r->engine = engine;
+	r->free_fn = free_fn;
+	r->arg = arg;
+	for (unsigned i = 0; i < w->nrings; i++)
+		r->snap[i] = rec_ring_produced(w->rings[i]);
+	pthread_mutex_lock(&w->retire_mu);
+	r->next = w->retire;
+	w->retire = r;
+	ck_pr_store_int(&w->have_retire, 1);
+	pthread_mutex_unlock(&w->retire_mu);
+	return 0;
+}
+
 static int cmp_sig(const void *a, const void *b)
 {
 	const struct eve_sig_count *x = a, *y = b;
@@ -587,6 +654,7 @@ static void *eve_thread(void *arg)
 		if (w->ab.n && (!total || w->ab.n >= 4096 ||
 				now_ns(CLOCK_MONOTONIC) - w->ab.first_ns >= 100000000ULL))
 			batch_flush(w);
+		retire_run(w, false);
 		if (w->cfg.publish && now_ns(CLOCK_MONOTONIC) >= next_pub) {
 			publish(w);
 			next_pub = now_ns(CLOCK_MONOTONIC) + 1000000000ULL;
@@ -616,6 +684,7 @@ static void *eve_thread(void *arg)
 		if (w->pend[i].active)
 			alert_finish(w, &w->pend[i]);
 	batch_flush(w);
+	retire_run(w, true);
 	publish(w);
 	if (w->sigs) {
 		qsort(w->sigs, SIG_SLOTS, sizeof(*w->sigs), cmp_sig);
@@ -643,6 +712,7 @@ int eve_writer_create(struct eve_writer **out, const struct eve_cfg *cfg, struct
 	w->collect = collect;
 	w->collect_arg = collect_arg;
 	w->start_wall_ns = now_ns(CLOCK_REALTIME);
+	pthread_mutex_init(&w->retire_mu, NULL);
 	w->pend = calloc(nrings ? nrings : 1, sizeof(*w->pend));
 	w->alerted = calloc(ALERTED_SLOTS, sizeof(*w->alerted));
 	w->sigs = calloc(SIG_SLOTS, sizeof(*w->sigs));
@@ -699,6 +769,8 @@ void eve_writer_destroy(struct eve_writer *w)
 	if (!w)
 		return;
 	eve_writer_finish(w);
+	retire_run(w, true);   /* never started, or retired after the end */
+	pthread_mutex_destroy(&w->retire_mu);
 	if (w->f)
 		fclose(w->f);
 	jb_fini(&w->jb);

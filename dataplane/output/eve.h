@@ -92,6 +92,13 @@ int eve_writer_start(struct eve_writer *w);
  * final stats record and exits.  Joins it. */
 void eve_writer_finish(struct eve_writer *w);
 void eve_writer_summary(const struct eve_writer *w, struct eve_summary *s);
+
+/* Any thread, after no producer can push another record naming ENGINE
+ * (out_alert.engine): FREE_FN(ARG) runs on the output thread once every
+ * record pushed before this call has been consumed and no alert naming
+ * ENGINE is still waiting for its bytes; at the latest when the writer
+ * finishes.  -ENOMEM: not queued (the caller keeps the engine). */
+int eve_writer_retire(struct eve_writer *w, const void *engine, void (*free_fn)(void *), void *arg);
 void eve_writer_destroy(struct eve_writer *w);
 
 /* Community ID v1 of a flow ("1:base64"), into buf (>= 34 bytes). */

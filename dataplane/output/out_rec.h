@@ -51,7 +51,7 @@ struct out_alert {
 	uint8_t flags;              /* OUT_ALERT_F_* */
 	uint8_t icmp_type, icmp_code;
 	uint16_t linktype;          /* of the packet bytes that follow */
-	uint32_t rule;              /* engine rule number */
+	uint32_t rule;              /* engine rule number, in ENGINE */
 	uint32_t payload_len;       /* bytes of payload excerpt that follow */
 	uint32_t packet_len;        /* then bytes of packet */
 	uint32_t pkts_ts, pkts_tc;
@@ -63,6 +63,8 @@ struct out_alert {
 	uint16_t vlan;
 	uint16_t pad;
 	uint32_t tunnel_id;
+	const void *engine;         /* the detect_engine that raised it: live until the
+				       output thread has consumed this record */
 };
 
 #define OUT_BYTES_MAX (sizeof(struct out_alert) - 4)

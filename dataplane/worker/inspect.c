@@ -50,8 +50,8 @@ struct inspect {
 };
 
 int inspect_create(struct inspect **out, const struct inspect_cfg *cfg,
-		   const struct detect_engine *de, struct flow_table *ft, struct ctr_block *ctr,
-		   inspect_alert_fn emit, void *arg)
+		   const struct detect_engine *de, struct detect_thread *dt, struct flow_table *ft,
+		   struct ctr_block *ctr, inspect_alert_fn emit, void *arg)
 {
 	struct inspect *in = calloc(1, sizeof(*in));
 	int rc = -ENOMEM;
@@ -61,6 +61,7 @@ int inspect_create(struct inspect **out, const struct inspect_cfg *cfg,
 		return -ENOMEM;
 	in->cfg = *cfg;
 	in->de = de;
+	in->dt = dt;
 	in->ft = ft;
 	in->ctr = ctr;
 	in->emit = emit;
@@ -77,8 +78,7 @@ int inspect_create(struct inspect **out, const struct inspect_cfg *cfg,
 	for (uint32_t i = 0; i < cfg->sessions; i++)
 		in->slots[i].next_free = i + 1 < cfg->sessions ? i + 1 : SLOT_NIL;
 	in->free_head = 0;
-	if ((rc = detect_thread_create(&in->dt, de, ctr)) ||
-	    (rc = stream_pool_create(&in->sp, &cfg->stream, ctr)) ||
+	if ((rc = stream_pool_create(&in->sp, &cfg->stream, ctr)) ||
 	    (rc = defrag_create(&in->dfr, &cfg->defrag, ctr)))
 		goto fail;
 	*out = in;
@@ -96,13 +96,23 @@ void inspect_destroy(struct inspect *in)
 		for (uint32_t i = 0; i < in->cfg.sessions; i++)
 			for (int d = 0; d < 2; d++)
 				stream_dir_fini(in->sp, &in->slots[i].sd[d]);
-	detect_thread_destroy(in->dt);
 	stream_pool_destroy(in->sp);
 	defrag_destroy(in->dfr);
 	free(in->slots);
 	free(in->carry);
 	free(in->win);
 	free(in);
+}
+
+void inspect_set_engine(struct inspect *in, const struct detect_engine *de, struct detect_thread *dt)
+{
+	in->de = de;
+	in->dt = dt;
+}
+
+const struct detect_engine *inspect_engine(const struct inspect *in)
+{
+	return in->de;
 }
 
 size_t inspect_memory(const struct inspect *in)

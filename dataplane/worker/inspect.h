@@ -58,9 +58,22 @@ typedef void (*inspect_alert_fn)(void *arg, const struct inspect_alert *ia);
 
 struct inspect;
 
+/* DT is this worker's matcher for DE; the caller owns both (and frees DT
+ * after inspect_destroy). */
 int inspect_create(struct inspect **out, const struct inspect_cfg *cfg,
-		   const struct detect_engine *de, struct flow_table *ft, struct ctr_block *ctr,
-		   inspect_alert_fn emit, void *arg);
+		   const struct detect_engine *de, struct detect_thread *dt, struct flow_table *ft,
+		   struct ctr_block *ctr, inspect_alert_fn emit, void *arg);
+
+/* A ruleset reload, between packets: from now on inspect with DE through
+ * DT (the caller's, as above).  Flows in progress keep their reassembly,
+ * their inspected-stream carry windows and their flowbits (ids are stable
+ * across engines built with one detect_fbreg); the next packet and the next
+ * in-order stream bytes of every flow are inspected by DE only, and bytes
+ * inspected before the switch are not inspected again (a match must end in
+ * new bytes, as across deliveries).  Nothing is allocated or freed. */
+void inspect_set_engine(struct inspect *in, const struct detect_engine *de, struct detect_thread *dt);
+/* The engine in use. */
+const struct detect_engine *inspect_engine(const struct inspect *in);
 void inspect_destroy(struct inspect *in);
 size_t inspect_memory(const struct inspect *in);
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ck_epoch.h>
 #include <ck_pr.h>
 
 #include "ring.h"
@@ -34,6 +35,15 @@ RING_DEFINE(desc, io_desc)
 
 struct pipeline;
 
+/* A ruleset generation: the engine and every worker's matcher for it. */
+struct engine_gen {
+	const struct detect_engine *de;
+	struct detect_engine *owned;   /* de when the pipeline frees it (reloaded ones) */
+	struct detect_thread **dt;     /* [nw] */
+	uint16_t nw;
+	uint64_t id;                   /* compared by the workers: never reused, unlike addresses */
+};
+
 /* One worker: everything it touches per packet, owned by its thread. */
 struct wrk {
 	struct ctr_block ctr;
@@ -53,6 +63,9 @@ struct wrk {
 	bool offline;
 	pthread_t thr;
 	bool started;
+	ck_epoch_record_t er;       /* its ck_epoch record: a section per burst */
+	uint64_t gen_id;            /* the generation in use */
+	uint64_t burst_max_ns, switch_burst_max_ns;
 	alignas(64) uint64_t arena_tail;   /* worker writes, dispatcher reads */
 	alignas(64) int input_done;        /* dispatcher writes, worker reads */
 	int done;
@@ -73,6 +86,19 @@ struct pipeline {
 	uint64_t end_ns;                   /* last packet time of the whole input */
 	uint64_t memuse;
 	uint64_t prog_last_ns, prog_last_pkts, prog_start_ns;
+	ck_epoch_t epoch;
+	struct engine_gen *live;           /* published; workers read it inside a section */
+	uint64_t next_gen;
+	uint32_t reloads;
+};
+
+struct pipeline_ctl {
+	pthread_mutex_t mu;                /* serializes reloads and attach/detach */
+	pthread_cond_t cv;                 /* the run started or ended */
+	int state;                         /* 0 not started yet, 1 running, 2 ended */
+	struct pipeline *pl;               /* NULL when not running */
+	ck_epoch_record_t er;              /* the reloader's record */
+	bool registered;
 };
 
 static uint64_t mono_ns(void)
@@ -210,6 +236,7 @@ static void wrk_alert(void *arg, const struct inspect_alert *ia)
 	o->tunnel_id = p->tunnel_id;
 	o->action = ia->a->action;
 	o->rule = ia->a->rule;
+	o->engine = inspect_engine(w->ins);
 	o->flags = (ia->stream ? OUT_ALERT_F_STREAM : 0) | (ia->body ? 0 : OUT_ALERT_F_NO_PACKET);
 	o->linktype = (uint16_t)w->dopts.linktype;
 	o->ts_ns = ia->ts_ns;
@@ -254,6 +281,36 @@ static void wrk_alert(void *arg, const struct inspect_alert *ia)
 }
 
 /* flow_pkt_fn: inspect packet i right after its flow was accounted */
+/* Start of a worker's read-side section: take the live generation if it
+ * changed (a reload).  Returns the section's start time when measuring. */
+static inline uint64_t wrk_enter(struct wrk *w, bool *switched)
+{
+	*switched = false;
+	if (!w->ins)
+		return 0;
+	ck_epoch_begin(&w->er, NULL);
+	struct engine_gen *g = ck_pr_load_ptr(&w->pl->live);
+	uint64_t t = mono_ns();
+	if (g->id != w->gen_id) {
+		inspect_set_engine(w->ins, g->de, g->dt[w->id]);
+		w->gen_id = g->id;
+		*switched = true;
+	}
+	return t;
+}
+
+static inline void wrk_leave(struct wrk *w, uint64_t t0, bool switched)
+{
+	if (!w->ins)
+		return;
+	uint64_t d = mono_ns() - t0;
+	if (d > w->burst_max_ns)
+		w->burst_max_ns = d;
+	if (switched && d > w->switch_burst_max_ns)
+		w->switch_burst_max_ns = d;
+	ck_epoch_end(&w->er, NULL);
+}
+
 static void wrk_inspect(void *arg, unsigned i, struct flow *f, int toserver)
 {
 	struct wrk *w = arg;
@@ -303,7 +360,11 @@ static void wrk_expire(struct wrk *w)
 
 static void wrk_finish(struct wrk *w, uint64_t end_ns)
 {
+	bool sw;
+	uint64_t t = wrk_enter(w, &sw);
+
 	flow_table_flush(w->ft, end_ns);
+	wrk_leave(w, t, sw);
 	ck_pr_store_int(&w->done, 1);
 }
 
@@ -326,15 +387,18 @@ static void *wrk_direct_main(void *arg)
 			continue;
 		}
 		idle = 0;
+		bool sw;
+		uint64_t t = wrk_enter(w, &sw);
 		for (uint16_t i = 0; i < n; i++) {
 			ctr_inc(&w->ctr, CTR_CAP_PKTS);
 			ctr_add(&w->ctr, CTR_CAP_BYTES, pk[i].len);
 			wrk_packet(w, &b, pk[i].data, pk[i].len, pk[i].ts_ns, ++w->pcnt);
 		}
 		wrk_burst_done(w, &b);
-		io_release(pl->src, w->id, pk, n);
 		if (++iter % EXPIRE_EVERY == 0)
 			wrk_expire(w);
+		wrk_leave(w, t, sw);
+		io_release(pl->src, w->id, pk, n);
 	}
 	/* every worker has seen its last packet: agree on the end of input */
 	pthread_barrier_wait(&pl->end_barrier);
@@ -369,6 +433,8 @@ static void *wrk_ring_main(void *arg)
 			}
 		}
 		idle = 0;
+		bool sw;
+		uint64_t t = wrk_enter(w, &sw);
 		for (uint32_t i = 0; i < n; i++)
 			wrk_packet(w, &b, w->arena + d[i].off, d[i].len, d[i].ts_ns, d[i].cnt);
 		wrk_burst_done(w, &b);
@@ -376,6 +442,7 @@ static void *wrk_ring_main(void *arg)
 		ck_pr_store_64(&w->arena_tail, d[n - 1].vend);
 		if (++iter % EXPIRE_EVERY == 0)
 			wrk_expire(w);
+		wrk_leave(w, t, sw);
 	}
 	wrk_finish(w, ck_pr_load_64(&w->pl->end_ns));
 	return NULL;
@@ -549,7 +616,8 @@ static void collect(void *arg, struct ctr_block *sum, uint64_t *memuse)
 static bool resolve_alert(void *arg, const struct out_alert *a, struct eve_rule_info *ri)
 {
 	struct pipeline *pl = arg;
-	const struct rule *r = detect_engine_rule(pl->cfg->de, a->rule);
+	const struct detect_engine *de = a->engine;
+	const struct rule *r = detect_engine_rule(de, a->rule);
 
 	if (!r)
 		return false;
@@ -558,7 +626,7 @@ static bool resolve_alert(void *arg, const struct out_alert *a, struct eve_rule_
 			.src = a->src, .dst = a->dst, .sport = a->sport, .dport = a->dport,
 			.flow_id = a->flow_id, .ts_ns = a->ts_ns,
 		};
-		if (!detect_thr_check(pl->thr, r, a->rule, &k))
+		if (!detect_thr_check(pl->thr, r, &k))
 			return false;
 	}
 	ri->gid = r->gid;
@@ -567,14 +635,135 @@ static bool resolve_alert(void *arg, const struct out_alert *a, struct eve_rule_
 	ri->priority = r->priority;
 	ri->msg = r->msg;
 	ri->category = r->class_desc;
-	ri->ruleset = detect_engine_version(pl->cfg->de);
+	ri->ruleset = detect_engine_version(de);
 	ri->rule_action = r->action == RULE_ACTION_DROP ? "drop"
 			  : r->action == RULE_ACTION_REJECT ? "reject" : NULL;
 	return true;
 }
 
+static void gen_free(void *arg)
+{
+	struct engine_gen *g = arg;
+
+	if (!g)
+		return;
+	for (uint16_t i = 0; i < g->nw && g->dt; i++)
+		detect_thread_destroy(g->dt[i]);
+	free(g->dt);
+	detect_engine_destroy(g->owned);
+	free(g);
+}
+
+/* A generation for DE with a matcher per worker (their counters in the
+ * workers' blocks: each matcher only ever runs on its worker). */
+static int gen_create(struct pipeline *pl, const struct detect_engine *de, struct detect_engine *owned,
+		      struct engine_gen **out)
+{
+	struct engine_gen *g = calloc(1, sizeof(*g));
+	int rc = 0;
+
+	*out = NULL;
+	if (!g)
+		return -ENOMEM;
+	g->de = de;
+	g->owned = owned;
+	g->id = ++pl->next_gen;
+	g->dt = calloc(pl->nw, sizeof(*g->dt));
+	if (!g->dt) {
+		g->owned = NULL;
+		gen_free(g);
+		return -ENOMEM;
+	}
+	g->nw = pl->nw;
+	for (uint16_t i = 0; i < pl->nw && !rc; i++)
+		rc = detect_thread_create(&g->dt[i], de, &pl->w[i].ctr);
+	if (rc) {
+		g->owned = NULL;   /* the caller still owns it */
+		gen_free(g);
+		return rc;
+	}
+	*out = g;
+	return 0;
+}
+
+int pipeline_ctl_create(struct pipeline_ctl **out)
+{
+	struct pipeline_ctl *c = calloc(1, sizeof(*c));
+
+	*out = c;
+	if (!c)
+		return -ENOMEM;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	return 0;
+}
+
+void pipeline_ctl_destroy(struct pipeline_ctl *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	free(c);
+}
+
+int pipeline_reload(struct pipeline_ctl *c, struct detect_engine *de, struct pipeline_reload_stats *st)
+{
+	struct engine_gen *g, *old;
+	struct pipeline *pl;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&c->mu);
+	while (c->state == 0)   /* asked while the pipeline is still being set up */
+		pthread_cond_wait(&c->cv, &c->mu);
+	pl = c->pl;
+	if (!pl) {
+		pthread_mutex_unlock(&c->mu);
+		detect_engine_destroy(de);
+		return -ESRCH;
+	}
+	rc = gen_create(pl, de, de, &g);
+	if (rc) {
+		pthread_mutex_unlock(&c->mu);
+		detect_engine_destroy(de);
+		return rc;
+	}
+	uint64_t t0 = mono_ns();
+	old = pl->live;
+	ck_pr_fence_store();
+	ck_pr_store_ptr(&pl->live, g);
+	/* Every section that may have loaded OLD ends before this returns;
+	 * later sections load G.  Idle workers keep OLD's pointers without
+	 * using them and switch at their next burst. */
+	ck_epoch_synchronize(&c->er);
+	for (uint16_t i = 0; i < pl->nw; i++)
+		st->workers_switched += ck_pr_load_64(&pl->w[i].gen_id) == g->id;
+	if (eve_writer_retire(pl->eve, old->de, gen_free, old) != 0)
+		vlog_warn("reload: out of memory retiring the old ruleset; it stays allocated");
+	st->publish_to_retire_ms = (double)(mono_ns() - t0) / 1e6;
+	pl->reloads++;
+	pthread_mutex_unlock(&c->mu);
+	return 0;
+}
+
+/* The run is over (or never started): reloads from now on get -ESRCH. */
+static void ctl_end(struct pipeline_ctl *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->pl = NULL;
+	c->registered = false;   /* its record belonged to this run's epoch */
+	c->state = 2;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
 static void pipeline_free(struct pipeline *pl)
 {
+	gen_free(pl->live);
+	pl->live = NULL;
 	if (pl->w) {
 		for (uint16_t i = 0; i < pl->nw; i++) {
 			inspect_destroy(pl->w[i].ins);
@@ -607,6 +796,7 @@ int pipeline_run(struct io_source *src, const struct pipeline_cfg *cfg,
 	pl.direct = src->nb_queues == pl.nw;
 	if (!pl.direct && src->nb_queues != 1) {
 		snprintf(err, errlen, "source has %u queues for %u workers", src->nb_queues, pl.nw);
+		ctl_end(cfg->ctl);
 		return -EINVAL;
 	}
 	pl.w = aligned_alloc(64, sizeof(struct wrk) * pl.nw);
@@ -636,7 +826,7 @@ int pipeline_run(struct io_source *src, const struct pipeline_cfg *cfg,
 			goto fail_msg;
 		pl.memuse += flow_table_memory(w->ft);
 		if (cfg->de) {
-			rc = inspect_create(&w->ins, &cfg->inspect, cfg->de, w->ft, &w->ctr, wrk_alert, w);
+			rc = inspect_create(&w->ins, &cfg->inspect, cfg->de, NULL, w->ft, &w->ctr, wrk_alert, w);
 			if (rc)
 				goto fail_msg;
 			pl.memuse += inspect_memory(w->ins);
@@ -656,6 +846,18 @@ int pipeline_run(struct io_source *src, const struct pipeline_cfg *cfg,
 			}
 		}
 	}
+	ck_epoch_init(&pl.epoch);
+	if (cfg->de) {
+		/* generation 1: the caller's engine (not ours to free) */
+		rc = gen_create(&pl, cfg->de, NULL, &pl.live);
+		if (rc)
+			goto fail_msg;
+		for (uint16_t i = 0; i < pl.nw; i++) {
+			inspect_set_engine(pl.w[i].ins, cfg->de, pl.live->dt[i]);
+			pl.w[i].gen_id = pl.live->id;
+			ck_epoch_register(&pl.epoch, &pl.w[i].er, NULL);
+		}
+	}
 	struct eve_cfg ec = cfg->eve;
 	if (cfg->de) {
 		rc = detect_thr_create(&pl.thr, cfg->thresholds, pl.out_ctr);
@@ -671,6 +873,16 @@ int pipeline_run(struct io_source *src, const struct pipeline_cfg *cfg,
 	if (rc)
 		goto fail_msg;
 	pthread_barrier_init(&pl.end_barrier, NULL, pl.nw);
+	if (cfg->ctl && cfg->de) {
+		pthread_mutex_lock(&cfg->ctl->mu);
+		if (!cfg->ctl->registered)
+			ck_epoch_register(&pl.epoch, &cfg->ctl->er, NULL);
+		cfg->ctl->registered = true;
+		cfg->ctl->pl = &pl;
+		cfg->ctl->state = 1;
+		pthread_cond_broadcast(&cfg->ctl->cv);
+		pthread_mutex_unlock(&cfg->ctl->mu);
+	}
 	pl.prog_start_ns = pl.prog_last_ns = mono_ns();
 	res->setup_s = (double)(pl.prog_start_ns - t0) / 1e9;
 
@@ -699,6 +911,7 @@ int pipeline_run(struct io_source *src, const struct pipeline_cfg *cfg,
 	}
 	for (uint16_t i = 0; i < pl.nw; i++)
 		pthread_join(pl.w[i].thr, NULL);
+	ctl_end(cfg->ctl);   /* waits for a reload in progress */
 	progress(&pl, true);
 	eve_writer_finish(pl.eve);
 	pthread_barrier_destroy(&pl.end_barrier);
@@ -718,14 +931,22 @@ int pipeline_run(struct io_source *src, const struct pipeline_cfg *cfg,
 	eve_writer_summary(pl.eve, &res->eve);
 	if (cfg->de) {
 		struct detect_engine_stats ds;
-		detect_engine_get_stats(cfg->de, &ds);
+		detect_engine_get_stats(pl.live->de, &ds);
 		res->rules_loaded = ds.rules;
+		res->reloads = pl.reloads;
+		for (uint16_t i = 0; i < pl.nw; i++) {
+			if (pl.w[i].switch_burst_max_ns > res->switch_burst_max_ns)
+				res->switch_burst_max_ns = pl.w[i].switch_burst_max_ns;
+			if (pl.w[i].burst_max_ns > res->burst_max_ns)
+				res->burst_max_ns = pl.w[i].burst_max_ns;
+		}
 	}
 	pipeline_free(&pl);
 	return 0;
 fail_msg:
 	snprintf(err, errlen, "pipeline set-up failed: %s", strerror(-rc));
 fail:
+	ctl_end(cfg->ctl);
 	pipeline_free(&pl);
 	return rc;
 }

@@ -26,6 +26,9 @@
 #include "io.h"
 #include "pkt.h"
 
+/* Live ruleset reloads (see pipeline_reload). */
+struct pipeline_ctl;
+
 struct pipeline_cfg {
 	uint16_t workers;
 	struct flow_table_cfg flow;
@@ -39,6 +42,7 @@ struct pipeline_cfg {
 	const struct detect_engine *de;   /* NULL: flow accounting only, no inspection */
 	struct inspect_cfg inspect;
 	uint32_t thresholds;       /* threshold/detection_filter entries tracked */
+	struct pipeline_ctl *ctl;  /* NULL: no reloads; else attached while running */
 };
 
 struct pipeline_result {
@@ -51,8 +55,32 @@ struct pipeline_result {
 	bool direct;
 	uint16_t workers;
 	struct eve_summary eve;
-	uint64_t rules_loaded;     /* 0: no detection */
+	uint64_t rules_loaded;     /* 0: no detection (of the ruleset in use at the end) */
+	uint32_t reloads;          /* ruleset switches while running */
+	uint64_t switch_burst_max_ns;   /* longest burst a worker spent switching rulesets in */
+	uint64_t burst_max_ns;     /* longest burst of any worker (for comparison) */
 };
+
+/* Reload control, made before pipeline_run and given in cfg->ctl. */
+int pipeline_ctl_create(struct pipeline_ctl **out);
+void pipeline_ctl_destroy(struct pipeline_ctl *c);
+
+struct pipeline_reload_stats {
+	double publish_to_retire_ms;   /* from publishing DE to the old engine queued for freeing */
+	uint32_t workers_switched;     /* workers that took DE before that (idle ones switch later) */
+};
+
+/*
+ * Any thread but the pipeline's: switches the running pipeline to DE,
+ * which it takes over (freed when replaced, at the end of the run, or here
+ * on failure).  Workers take it at their next burst, inside a ck_epoch
+ * section; the old engine is freed on the output thread once no worker can
+ * be using it (ck_epoch_synchronize) and every alert it raised has been
+ * written.  Flows keep their state (inspect_set_engine).  Engines must be
+ * built with the detect_fbreg the first one used (cfg->de's).  Returns 0,
+ * -ESRCH (not running), -ENOMEM.  Reloads are serialized.
+ */
+int pipeline_reload(struct pipeline_ctl *c, struct detect_engine *de, struct pipeline_reload_stats *st);
 
 /* Runs the pipeline until the source ends (or is stopped) and every flow
  * is flushed.  Returns 0 or -errno with err filled. */

@@ -119,8 +119,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.sessions = 4, .carry = 32, .midstream = size && (data[0] & 0x80),
 		.payload_max = 64, .packet_max = 128,
 	};
+	struct detect_thread *dt;
 	if (flow_table_create(&ft, &fc, &ctr_blk, on_flow_end, NULL) ||
-	    inspect_create(&in, &ic, engine, ft, &ctr_blk, on_alert, NULL))
+	    detect_thread_create(&dt, engine, &ctr_blk) ||
+	    inspect_create(&in, &ic, engine, dt, ft, &ctr_blk, on_alert, NULL))
 		abort();
 	cur_in = in;
 	uint64_t n = 0;
@@ -156,6 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (inspect_sessions_live(in) != 0 || inspect_stream_held(in) != 0)
 		abort();   /* every flow ended: its slot and its segments were returned */
 	inspect_destroy(in);
+	detect_thread_destroy(dt);
 	flow_table_destroy(ft);
 	return 0;
 }
