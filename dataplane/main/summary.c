@@ -109,6 +109,11 @@ void summary_print(FILE *f, const char *input, const char *eve_path, const struc
 		row(f, "stream gaps / depth reached", v[CTR_STREAM_GAP] + v[CTR_STREAM_DEPTH]);
 		row(f, "sessions without state (full)", v[CTR_STREAM_NO_SESSION]);
 		row(f, "datagrams defragmented", v[CTR_DEFRAG_REASSEMBLED]);
+		if (r->reloads) {
+			row(f, "ruleset reloads", r->reloads);
+			row(f, "longest burst with a switch (us)", r->switch_burst_max_ns / 1000);
+			row(f, "longest burst (us)", r->burst_max_ns / 1000);
+		}
 		if (r->eve.nsigs) {
 			fprintf(f, "\n  %8s  %-10s %s\n", "alerts", "sid", "signature");
 			for (unsigned i = 0; i < r->eve.nsigs; i++)

@@ -20,6 +20,7 @@
 #include "io.h"
 #include "pipeline.h"
 #include "summary.h"
+#include "vigil_reload.h"
 #include "vigil_rules.h"
 #include "vigil_schema.h"
 #include "vigil_ship.h"
@@ -89,6 +90,12 @@ static void usage(FILE *f)
 
 static struct io_source *g_src;
 static int g_src_is_dpdk;
+
+static void on_sighup(int sig)
+{
+	(void)sig;
+	vigil_reload_signal();
+}
 
 static void on_signal(int sig)
 {
@@ -176,6 +183,9 @@ int main(int argc, char **argv)
 	struct cfg *cfg = NULL;
 	struct io_source *src = NULL;
 	struct vigil_ship *ship = NULL;
+	struct vigil_reload *reloader = NULL;
+	struct pipeline_ctl *ctl = NULL;
+	struct detect_fbreg *fbreg = NULL;
 	char err[1024] = "";
 	int rc = 2, opt;
 
@@ -264,7 +274,12 @@ int main(int argc, char **argv)
 	if (!logdir)
 		logdir = cfg_get_str(cfg, "default-log-dir");
 
-	if (rules && vigil_rules_load(cfg, rules, strict_rules, rules_report, &de, err, sizeof(err)) != 0) {
+	if (rules && detect_fbreg_create(&fbreg) != 0) {
+		fprintf(stderr, "vigil: out of memory\n");
+		goto out;
+	}
+	if (rules && vigil_rules_load(cfg, rules, strict_rules, rules_report, fbreg, NULL, &de, err,
+				      sizeof(err)) != 0) {
 		fprintf(stderr, "vigil: -S %s: %s\n", rules, err);
 		goto out;
 	}
@@ -378,9 +393,41 @@ int main(int argc, char **argv)
 		goto fail;
 	vigil_ship_attach(ship, &pc.eve);
 
+	/* Live reloads (SIGHUP, the command socket) need rules to start from. */
+	if (de) {
+		char sock[PATH_MAX];
+		const char *sn = cfg_get_str(cfg, "unix-command.filename");
+		if (sn[0] == '/')
+			snprintf(sock, sizeof(sock), "%s", sn);
+		else
+			snprintf(sock, sizeof(sock), "%s/%s", logdir, sn);
+		struct detect_engine_stats ds;
+		detect_engine_get_stats(de, &ds);
+		if (pipeline_ctl_create(&ctl) != 0)
+			goto fail;
+		struct vigil_reload_cfg rc_ = {
+			.cfg = cfg, .rules = rules, .strict = strict_rules,
+			.ruleset = detect_engine_version(de), .rules_loaded = ds.rules,
+			.fbreg = fbreg, .ctl = ctl, .ship = ship,
+			.socket = cfg_get_bool(cfg, "unix-command.enabled") ? sock : NULL,
+		};
+		if (vigil_reload_start(&reloader, &rc_, err, sizeof(err)) != 0)
+			goto fail;
+		pc.ctl = ctl;
+		sa.sa_handler = on_sighup;
+		sa.sa_flags = SA_RESTART;   /* a reload must not cut a read of the input short */
+		sigaction(SIGHUP, &sa, NULL);
+	}
+
 	struct pipeline_result res;
-	if (pipeline_run(src, &pc, &res, err, sizeof(err)) != 0)
+	rc = pipeline_run(src, &pc, &res, err, sizeof(err));
+	signal(SIGHUP, SIG_IGN);
+	vigil_reload_stop(reloader);
+	reloader = NULL;
+	if (rc != 0) {
+		rc = 1;
 		goto fail;
+	}
 	summary_print(stdout, src->desc, pc.eve.path, &res);
 	vigil_ship_close(ship, stdout);
 	ship = NULL;
@@ -390,9 +437,12 @@ fail:
 	fprintf(stderr, "vigil: %s\n", err[0] ? err : "failed");
 out:
 	g_src = NULL;
+	vigil_reload_stop(reloader);
+	pipeline_ctl_destroy(ctl);
 	vigil_ship_close(ship, NULL);
 	io_destroy(src);
 	detect_engine_destroy(de);
+	detect_fbreg_destroy(fbreg);
 	cfg_destroy(cfg);
 	free(sets);
 	return rc;

@@ -34,7 +34,7 @@ static void add_var(const char *key, const char *value, void *arg)
 	}
 }
 
-static int write_report(const struct ruleset *rs, const char *path, char *err, size_t errlen)
+static json_t *make_report(const struct ruleset *rs)
 {
 	struct ruleset_stats st;
 	json_t *o = json_object(), *d = json_array();
@@ -60,8 +60,13 @@ static int write_report(const struct ruleset *rs, const char *path, char *err, s
 		json_array_append_new(d, e);
 	}
 	json_object_set_new(o, "diagnostics", d);
+	return o;
+}
+
+static int write_report(json_t *o, const char *path, char *err, size_t errlen)
+{
 	int rc = json_dump_file(o, path, JSON_INDENT(1));
-	json_decref(o);
+
 	if (rc) {
 		snprintf(err, errlen, "--rules-report %s: cannot write", path);
 		return -EIO;
@@ -70,13 +75,16 @@ static int write_report(const struct ruleset *rs, const char *path, char *err, s
 }
 
 int vigil_rules_load(const struct cfg *c, const char *path, bool strict, const char *report,
-		     struct detect_engine **out, char *err, size_t errlen)
+		     struct detect_fbreg *fbreg, json_t **report_json, struct detect_engine **out,
+		     char *err, size_t errlen)
 {
 	struct var_ctx vc = { 0 };
 	struct ruleset *rs = NULL;
 	int rc;
 
 	*out = NULL;
+	if (report_json)
+		*report_json = NULL;
 	rc = rule_vars_create(&vc.v);
 	if (rc) {
 		snprintf(err, errlen, "out of memory");
@@ -107,19 +115,32 @@ int vigil_rules_load(const struct cfg *c, const char *path, bool strict, const c
 	}
 	vlog_notice("rules: %zu loaded, %zu skipped (%zu without a fast pattern) from %s", st.loaded,
 		    st.skipped, st.non_mpm, path);
-	if (report && (rc = write_report(rs, report, err, errlen))) {
-		ruleset_destroy(rs);
-		return rc;
+	if (report || report_json) {
+		json_t *o = make_report(rs);
+		rc = report ? write_report(o, report, err, errlen) : 0;
+		if (report_json && !rc)
+			*report_json = json_incref(o);
+		json_decref(o);
+		if (rc) {
+			ruleset_destroy(rs);
+			return rc;
+		}
 	}
 	struct detect_cfg dc = {
+		.fbreg = fbreg,
 		.port_groups = (uint32_t)cfg_get_u64(c, "detect.port-groups"),
 		.pcre_match_limit = (uint32_t)cfg_get_u64(c, "detect.pcre-match-limit"),
 		.alerts_per_packet = 16,
 		.cache_dir = cfg_get_str(c, "detect.cache-dir")[0] ? cfg_get_str(c, "detect.cache-dir") : NULL,
 	};
 	rc = detect_engine_create(out, rs, &dc, err, errlen);
-	if (rc)
+	if (rc) {
+		if (report_json) {
+			json_decref(*report_json);
+			*report_json = NULL;
+		}
 		return rc;
+	}
 	struct detect_engine_stats ds;
 	detect_engine_get_stats(*out, &ds);
 	vlog_info("detect: %u rules in %u groups, %u databases (%u from cache), %u patterns, "

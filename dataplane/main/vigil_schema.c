@@ -101,6 +101,11 @@ const struct cfg_key vigil_schema[] = {
 	  "overlapping fragment data: the first copy wins, or the last" },
 	{ "outputs.eve-log.types.alert", CFG_T_BOOL, "yes", 0, 0, NULL, "write alert records" },
 
+	{ "unix-command.enabled", CFG_T_BOOL, "no", 0, 0, NULL,
+	  "accept commands (reload [strict] [PATH], status) on a unix socket" },
+	{ "unix-command.filename", CFG_T_STRING, "vigil.sock", 0, 0, NULL,
+	  "the command socket; a relative name is in the log directory" },
+
 	{ "control.url", CFG_T_STRING, "", 0, 0, NULL,
 	  "control plane to ship alerts and heartbeats to, e.g. http://127.0.0.1:8470; empty: none" },
 	{ "control.token", CFG_T_STRING, "", 0, 0, NULL,

@@ -149,6 +149,12 @@ void vigil_ship_attach(struct vigil_ship *vs, struct eve_cfg *ec)
 	ec->publish_arg = vs;
 }
 
+void vigil_ship_set_ruleset(struct vigil_ship *vs, const char *ruleset)
+{
+	if (vs)
+		ship_set_ruleset(vs->sh, ruleset);
+}
+
 bool vigil_ship_close(struct vigil_ship *vs, FILE *f)
 {
 	struct ship_stats st;

@@ -23,6 +23,10 @@ int vigil_ship_open(struct vigil_ship **out, const struct cfg *c, const char *lo
 /* Routes EC's alert lines and counters to the shipper (VS may be NULL). */
 void vigil_ship_attach(struct vigil_ship *vs, struct eve_cfg *ec);
 
+/* Any thread: the ruleset id the next heartbeats report (after a reload).
+ * VS may be NULL. */
+void vigil_ship_set_ruleset(struct vigil_ship *vs, const char *ruleset);
+
 /* After the pipeline ended: keeps delivering for up to control.drain,
  * sends the last heartbeat, prints a summary to F (may be NULL), frees.
  * Returns true when everything spooled was delivered.  NULL: true. */
