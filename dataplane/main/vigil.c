@@ -278,11 +278,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vigil: out of memory\n");
 		goto out;
 	}
-	if (rules && vigil_rules_load(cfg, rules, strict_rules, rules_report, fbreg, NULL, &de, err,
+	json_t *load_report = NULL;
+	if (rules && vigil_rules_load(cfg, rules, strict_rules, rules_report, fbreg, &load_report, &de, err,
 				      sizeof(err)) != 0) {
 		fprintf(stderr, "vigil: -S %s: %s\n", rules, err);
 		goto out;
 	}
+	uint64_t rules_skipped = (uint64_t)json_integer_value(json_object_get(load_report, "skipped"));
+	json_decref(load_report);
 	if (test_only) {
 		if (verbose)
 			cfg_dump(cfg, stdout);
@@ -405,14 +408,21 @@ int main(int argc, char **argv)
 		detect_engine_get_stats(de, &ds);
 		if (pipeline_ctl_create(&ctl) != 0)
 			goto fail;
+		char rules_dir[PATH_MAX];
+		snprintf(rules_dir, sizeof(rules_dir), "%s/rules", ship ? vigil_ship_dir(ship) : ".");
 		struct vigil_reload_cfg rc_ = {
 			.cfg = cfg, .rules = rules, .strict = strict_rules,
 			.ruleset = detect_engine_version(de), .rules_loaded = ds.rules,
 			.fbreg = fbreg, .ctl = ctl, .ship = ship,
 			.socket = cfg_get_bool(cfg, "unix-command.enabled") ? sock : NULL,
+			.rules_skipped = rules_skipped,
+			.control_url = ship && cfg_get_bool(cfg, "control.rules") ? cfg_get_str(cfg, "control.url") : NULL,
+			.token = vigil_ship_token(ship),
+			.rules_dir = ship ? rules_dir : NULL,
 		};
 		if (vigil_reload_start(&reloader, &rc_, err, sizeof(err)) != 0)
 			goto fail;
+		vigil_ship_set_reload(ship, reloader);
 		pc.ctl = ctl;
 		sa.sa_handler = on_sighup;
 		sa.sa_flags = SA_RESTART;   /* a reload must not cut a read of the input short */
@@ -422,6 +432,7 @@ int main(int argc, char **argv)
 	struct pipeline_result res;
 	rc = pipeline_run(src, &pc, &res, err, sizeof(err));
 	signal(SIGHUP, SIG_IGN);
+	vigil_ship_set_reload(ship, NULL);
 	vigil_reload_stop(reloader);
 	reloader = NULL;
 	if (rc != 0) {
@@ -437,6 +448,7 @@ fail:
 	fprintf(stderr, "vigil: %s\n", err[0] ? err : "failed");
 out:
 	g_src = NULL;
+	vigil_ship_set_reload(ship, NULL);
 	vigil_reload_stop(reloader);
 	pipeline_ctl_destroy(ctl);
 	vigil_ship_close(ship, NULL);

@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "cfg.h"
 #include "detect.h"
 #include "pipeline.h"
@@ -36,6 +38,9 @@ struct vigil_reload_cfg {
 	struct pipeline_ctl *ctl;
 	struct vigil_ship *ship;      /* NULL: no control plane */
 	const char *socket;           /* NULL: no command socket */
+	uint64_t rules_skipped;       /* of the first load */
+	/* rulesets from the control plane (NULL url: none) */
+	const char *control_url, *token, *rules_dir;
 };
 
 /* Starts the thread (and binds the socket).  0 or -errno with ERR. */
@@ -43,6 +48,15 @@ int vigil_reload_start(struct vigil_reload **out, const struct vigil_reload_cfg 
 		       size_t errlen);
 /* Async-signal-safe: ask for a reload of the current rules file (SIGHUP). */
 void vigil_reload_signal(void);
+/* Shipper thread: the heartbeat's "load" object ({"loaded", "skipped",
+ * "error"}: the last load or reload) and the id of the ruleset in use. */
+void vigil_reload_fill(struct vigil_reload *r, json_t *hb);
+
+/* Shipper thread: the control plane wants ruleset version ID (engine id
+ * ENGINE_ID) from URL (a path on control.url): unless it runs already, the
+ * reloader fetches it, stores it in rules_dir and reloads it. */
+void vigil_reload_want(struct vigil_reload *r, const char *id, const char *engine_id, const char *url);
+
 /* Stops the thread, removes the socket.  NULL: nothing. */
 void vigil_reload_stop(struct vigil_reload *r);
 

@@ -115,17 +115,7 @@ int vigil_rules_load(const struct cfg *c, const char *path, bool strict, const c
 	}
 	vlog_notice("rules: %zu loaded, %zu skipped (%zu without a fast pattern) from %s", st.loaded,
 		    st.skipped, st.non_mpm, path);
-	if (report || report_json) {
-		json_t *o = make_report(rs);
-		rc = report ? write_report(o, report, err, errlen) : 0;
-		if (report_json && !rc)
-			*report_json = json_incref(o);
-		json_decref(o);
-		if (rc) {
-			ruleset_destroy(rs);
-			return rc;
-		}
-	}
+	json_t *o = report || report_json ? make_report(rs) : NULL;
 	struct detect_cfg dc = {
 		.fbreg = fbreg,
 		.port_groups = (uint32_t)cfg_get_u64(c, "detect.port-groups"),
@@ -133,14 +123,27 @@ int vigil_rules_load(const struct cfg *c, const char *path, bool strict, const c
 		.alerts_per_packet = 16,
 		.cache_dir = cfg_get_str(c, "detect.cache-dir")[0] ? cfg_get_str(c, "detect.cache-dir") : NULL,
 	};
-	rc = detect_engine_create(out, rs, &dc, err, errlen);
-	if (rc) {
-		if (report_json) {
-			json_decref(*report_json);
-			*report_json = NULL;
+	rc = detect_engine_create(out, rs, &dc, err, errlen);   /* takes RS over */
+	/* the report says which engine id the rules make, or why they made none */
+	if (o && !rc)
+		json_object_set_new(o, "ruleset", json_string(detect_engine_version(*out)));
+	else if (o)
+		json_object_set_new(o, "error", json_string(err));
+	if (report) {
+		char werr[256];
+		int wrc = write_report(o, report, werr, sizeof(werr));
+		if (wrc && !rc) {
+			snprintf(err, errlen, "%s", werr);
+			detect_engine_destroy(*out);
+			*out = NULL;
+			rc = wrc;
 		}
-		return rc;
 	}
+	if (report_json && !rc)
+		*report_json = json_incref(o);
+	json_decref(o);
+	if (rc)
+		return rc;
 	struct detect_engine_stats ds;
 	detect_engine_get_stats(*out, &ds);
 	vlog_info("detect: %u rules in %u groups, %u databases (%u from cache), %u patterns, "

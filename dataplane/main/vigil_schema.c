@@ -121,6 +121,8 @@ const struct cfg_key vigil_schema[] = {
 	  "period of the heartbeat with the engine's counters; 0: none" },
 	{ "control.retry-max", CFG_T_DURATION, "30s", 100, 3600 * 1000, NULL,
 	  "longest wait between delivery attempts while the control plane is unreachable (backoff doubles from 0.5s)" },
+	{ "control.rules", CFG_T_BOOL, "yes", 0, 0, NULL,
+	  "run the ruleset the control plane deploys to this sensor (fetched into SPOOL-DIR/rules, then reloaded)" },
 	{ "control.drain", CFG_T_DURATION, "10s", 0, DAY, NULL,
 	  "at exit, keep delivering the spool for up to this long; the rest goes on the next run" },
 

@@ -10,8 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <nettle/sha2.h>
+
 #include "ctr.h"
 #include "ship.h"
+#include "vigil_reload.h"
 #include "vlog.h"
 
 struct vigil_ship {
@@ -21,7 +24,65 @@ struct vigil_ship {
 	struct ctr_block sum;
 	bool have_sum;
 	char sensor[65];
+	char spool_dir[PATH_MAX];
+	char config_hash[17];
+	pthread_mutex_t hook_mu;       /* guards reload against its removal at exit */
+	struct vigil_reload *reload;
+	const char *token;
 };
+
+void vigil_config_hash(const struct cfg *c, char out[17])
+{
+	struct sha256_ctx h;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	sha256_init(&h);
+	if (f) {
+		cfg_dump(c, f);
+		fclose(f);
+	}
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "control.token", 13))
+			continue;
+		char *origin = strstr(line, "  (");   /* where it was set: not part of the value */
+		size_t n = origin ? (size_t)(origin - line) : strlen(line);
+		sha256_update(&h, n, (const uint8_t *)line);
+		sha256_update(&h, 1, (const uint8_t *)"\n");
+	}
+	free(text);
+	sha256_digest(&h, sizeof(d), d);
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* Shipper thread: heartbeat fields beyond the counters. */
+static void hb_fill(void *arg, json_t *hb)
+{
+	struct vigil_ship *vs = arg;
+
+	json_object_set_new(hb, "config_hash", json_string(vs->config_hash));
+	pthread_mutex_lock(&vs->hook_mu);
+	vigil_reload_fill(vs->reload, hb);
+	pthread_mutex_unlock(&vs->hook_mu);
+}
+
+/* Shipper thread: {"ok": true, "ruleset": {"id", "engine_id", "url"}} */
+static void hb_answer(void *arg, json_t *ans)
+{
+	struct vigil_ship *vs = arg;
+	json_t *rs = json_object_get(ans, "ruleset");
+
+	if (!json_is_object(rs))
+		return;
+	pthread_mutex_lock(&vs->hook_mu);
+	vigil_reload_want(vs->reload, json_string_value(json_object_get(rs, "id")),
+			  json_string_value(json_object_get(rs, "engine_id")),
+			  json_string_value(json_object_get(rs, "url")));
+	pthread_mutex_unlock(&vs->hook_mu);
+}
 
 /* The control plane's sensor names are 1 to 64 of A-Z a-z 0-9 . _ -; the
  * default is the host name with anything else made '-'. */
@@ -93,6 +154,8 @@ int vigil_ship_open(struct vigil_ship **out, const struct cfg *c, const char *lo
 	if (!vs)
 		return -ENOMEM;
 	pthread_mutex_init(&vs->mu, NULL);
+	pthread_mutex_init(&vs->hook_mu, NULL);
+	vs->token = token;
 	vs->drain_s = (double)cfg_get_duration_ms(c, "control.drain") / 1000.0;
 	if (cfg_get_str(c, "control.sensor")[0])
 		snprintf(vs->sensor, sizeof(vs->sensor), "%s", cfg_get_str(c, "control.sensor"));
@@ -108,6 +171,8 @@ int vigil_ship_open(struct vigil_ship **out, const struct cfg *c, const char *lo
 			goto fail;
 		}
 	}
+	snprintf(vs->spool_dir, sizeof(vs->spool_dir), "%s", spool_dir);
+	vigil_config_hash(c, vs->config_hash);
 	uint64_t hb_ms = cfg_get_duration_ms(c, "control.heartbeat");
 	struct ship_cfg sc = {
 		.url = url,
@@ -120,6 +185,9 @@ int vigil_ship_open(struct vigil_ship **out, const struct cfg *c, const char *lo
 		.version = version,
 		.ruleset = ruleset ? ruleset : "",
 		.retry_max_ms = (uint32_t)cfg_get_duration_ms(c, "control.retry-max"),
+		.hb_fill = hb_fill,
+		.hb_answer = cfg_get_bool(c, "control.rules") ? hb_answer : NULL,
+		.hb_arg = vs,
 	};
 	rc = ship_create(&vs->sh, &sc, put_counters, vs, err, errlen);
 	if (rc)
@@ -147,6 +215,31 @@ void vigil_ship_attach(struct vigil_ship *vs, struct eve_cfg *ec)
 	ec->alert_lines_arg = vs;
 	ec->publish = take_counters;
 	ec->publish_arg = vs;
+}
+
+void vigil_ship_heartbeat_soon(struct vigil_ship *vs)
+{
+	if (vs)
+		ship_heartbeat_soon(vs->sh);
+}
+
+void vigil_ship_set_reload(struct vigil_ship *vs, struct vigil_reload *r)
+{
+	if (!vs)
+		return;
+	pthread_mutex_lock(&vs->hook_mu);
+	vs->reload = r;
+	pthread_mutex_unlock(&vs->hook_mu);
+}
+
+const char *vigil_ship_dir(const struct vigil_ship *vs)
+{
+	return vs ? vs->spool_dir : NULL;
+}
+
+const char *vigil_ship_token(const struct vigil_ship *vs)
+{
+	return vs ? vs->token : NULL;
 }
 
 void vigil_ship_set_ruleset(struct vigil_ship *vs, const char *ruleset)
@@ -180,6 +273,7 @@ bool vigil_ship_close(struct vigil_ship *vs, FILE *f)
 	}
 	ship_destroy(vs->sh);
 	pthread_mutex_destroy(&vs->mu);
+	pthread_mutex_destroy(&vs->hook_mu);
 	free(vs);
 	return all;
 }

@@ -27,6 +27,23 @@ void vigil_ship_attach(struct vigil_ship *vs, struct eve_cfg *ec);
  * VS may be NULL. */
 void vigil_ship_set_ruleset(struct vigil_ship *vs, const char *ruleset);
 
+/* Any thread: heartbeat now (VS may be NULL). */
+void vigil_ship_heartbeat_soon(struct vigil_ship *vs);
+
+/* The reloader: heartbeats carry its load report, and a ruleset the
+ * control plane names in a heartbeat answer goes to it (VS may be NULL). */
+struct vigil_reload;
+void vigil_ship_set_reload(struct vigil_ship *vs, struct vigil_reload *r);
+
+/* The spool directory (where fetched rulesets are kept, in rules/), and
+ * the sensor's token (NULL for a NULL VS). */
+const char *vigil_ship_dir(const struct vigil_ship *vs);
+const char *vigil_ship_token(const struct vigil_ship *vs);
+
+/* 16 hex digits of SHA-256 over the effective configuration ("key = value"
+ * lines, secrets left out), so the control plane sees config changes. */
+void vigil_config_hash(const struct cfg *c, char out[17]);
+
 /* After the pipeline ended: keeps delivering for up to control.drain,
  * sends the last heartbeat, prints a summary to F (may be NULL), frees.
  * Returns true when everything spooled was delivered.  NULL: true. */

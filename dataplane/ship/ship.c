@@ -41,12 +41,15 @@ struct ship {
 	double hb_period;                /* < 0: none */
 	ship_counters_fn counters;
 	void *counters_arg;
+	ship_hb_fill_fn hb_fill;
+	ship_hb_answer_fn hb_answer;
+	void *hb_arg;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;               /* CLOCK_MONOTONIC */
 	/* under mu */
 	char *ruleset;
-	bool started, stopping, joined, kick;
+	bool started, stopping, joined, kick, hb_now;
 	bool curl_global;                /* curl_global_init() done */
 	double deadline;                 /* drain until (monotonic s) once stopping */
 	struct ship_stats st;
@@ -234,10 +237,18 @@ static void heartbeat(struct ship *sh, long timeout_ms)
 	json_object_set_new(hb, "ruleset", json_stringn(sh->ruleset, strnlen(sh->ruleset, 128)));
 	pthread_mutex_unlock(&sh->mu);
 	json_object_set(hb, "counters", ctr);
+	if (sh->hb_fill)
+		sh->hb_fill(sh->hb_arg, hb);
 	text = json_dumps(hb, JSON_COMPACT);
 	if (!text)
 		goto out;
 	code = post(sh, sh->url_hb, text, strlen(text), timeout_ms, &err);
+	if (code >= 200 && code < 300 && sh->hb_answer && !sh->final_hb && sh->resp.p) {
+		json_t *ans = json_loadb(sh->resp.p, sh->resp.len, 0, NULL);
+		if (json_is_object(ans))
+			sh->hb_answer(sh->hb_arg, ans);
+		json_decref(ans);
+	}
 	pthread_mutex_lock(&sh->mu);
 	if (code >= 200 && code < 300) {
 		sh->st.heartbeats++;
@@ -351,13 +362,16 @@ static void *ship_thread(void *arg)
 		bool stopping;
 		const char *err;
 
+		bool hb_now;
 		pthread_mutex_lock(&sh->mu);
 		stopping = sh->stopping;
 		deadline = sh->deadline;
+		hb_now = sh->hb_now;
+		sh->hb_now = false;
 		pthread_mutex_unlock(&sh->mu);
 		if (stopping && now >= deadline)
 			break;
-		if (!stopping && now >= next_hb) {
+		if (!stopping && (now >= next_hb || (hb_now && sh->hb_period > 0))) {
 			heartbeat(sh, sh->timeout_ms);
 			next_hb = now + sh->hb_period;
 			continue;
@@ -519,6 +533,9 @@ int ship_create(struct ship **out, const struct ship_cfg *cfg, ship_counters_fn 
 	sh->hb_period = cfg->heartbeat_s == 0 ? SHIP_HEARTBEAT_DEFAULT : cfg->heartbeat_s;
 	sh->counters = counters;
 	sh->counters_arg = counters_arg;
+	sh->hb_fill = cfg->hb_fill;
+	sh->hb_answer = cfg->hb_answer;
+	sh->hb_arg = cfg->hb_arg;
 	sh->sensor = strdup(cfg->sensor);
 	sh->version = strdup(cfg->version ? cfg->version : "");
 	sh->ruleset = strdup(cfg->ruleset ? cfg->ruleset : "");
@@ -682,6 +699,15 @@ count:
 	}
 	pthread_mutex_unlock(&sh->mu);
 	return (int)stored;
+}
+
+void ship_heartbeat_soon(struct ship *sh)
+{
+	pthread_mutex_lock(&sh->mu);
+	sh->hb_now = true;
+	sh->kick = true;
+	pthread_cond_broadcast(&sh->cv);
+	pthread_mutex_unlock(&sh->mu);
 }
 
 void ship_set_ruleset(struct ship *sh, const char *ruleset)

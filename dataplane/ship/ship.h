@@ -31,6 +31,13 @@
 #define SHIP_RETRY_MAX_MS       30000u
 #define SHIP_TIMEOUT_MS         30000u
 
+/* Shipper thread, each heartbeat: add fields to the heartbeat object HB
+ * (it already has "sensor", "version", "ruleset", "counters"). */
+typedef void (*ship_hb_fill_fn)(void *arg, json_t *hb);
+/* Shipper thread: the parsed answer of every heartbeat answered 2xx (a
+ * JSON object; control/DESIGN.md: it may name a ruleset to run). */
+typedef void (*ship_hb_answer_fn)(void *arg, json_t *answer);
+
 struct ship_cfg {
 	const char *url;          /* "http://127.0.0.1:8470" (https too); paths are appended */
 	const char *token;        /* sent as "Authorization: Bearer TOKEN" */
@@ -48,6 +55,9 @@ struct ship_cfg {
 	uint32_t retry_max_ms;    /* backoff ceiling */
 	uint32_t timeout_ms;      /* per request */
 	const char *ca_file;      /* CA bundle for https; NULL: the system's */
+	ship_hb_fill_fn hb_fill;  /* NULL: none */
+	ship_hb_answer_fn hb_answer;   /* NULL: none */
+	void *hb_arg;
 };
 
 /* Called from the shipper thread before each heartbeat: add the engine's
@@ -93,6 +103,10 @@ int ship_enqueue(struct ship *sh, const char *const *eve_lines, size_t n);
 
 /* Any thread: the ruleset id reported by the next heartbeats. */
 void ship_set_ruleset(struct ship *sh, const char *ruleset);
+
+/* Any thread: send a heartbeat now rather than at the next period (after a
+ * reload, so the control plane hears of it promptly). */
+void ship_heartbeat_soon(struct ship *sh);
 
 /* Stops the thread: it keeps delivering for up to DRAIN_S seconds while
  * there is a backlog, sends a last heartbeat and exits; joins it.  What was
