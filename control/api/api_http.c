@@ -29,6 +29,7 @@ static const struct api_route routes[] = {
 	{ "POST", "/api/v1/heartbeat", API_PERM_SENSOR, API_BODY_HEARTBEAT, false, api_h_heartbeat },
 	{ "GET", "/api/v1/sensors", API_PERM_VIEW, API_BODY_NONE, false, api_h_sensors },
 	{ "GET", "/api/v1/alerts", API_PERM_VIEW, API_BODY_NONE, false, api_h_alerts },
+	{ "GET", "/api/v1/flows", API_PERM_VIEW, API_BODY_NONE, false, api_h_flows },
 	{ "GET", "/api/v1/incidents", API_PERM_VIEW, API_BODY_NONE, false, api_h_incidents },
 	{ "GET", "/api/v1/incidents/{id}", API_PERM_VIEW, API_BODY_NONE, false, api_h_incident },
 	{ "POST", "/api/v1/incidents/{id}/ack", API_PERM_RESPOND, API_BODY_ACK, false, api_h_ack },

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What sensors send (ingest, heartbeat) and what viewers read back of it
- * (sensors, alerts).
+ * (sensors, alerts, flows).
  *
  * Ingest is idempotent and durable: a batch is one transaction (every
- * alert INSERT OR IGNOREd on its id, correlated, audited) committed with
- * synchronous=FULL before the 200 goes out, so a sensor that advances its
- * spool only on a 2xx never loses an alert, and one that resends after a
- * timeout only produces duplicates, counted as such.
+ * alert and flow record INSERT OR IGNOREd on its id, alerts correlated,
+ * audited) committed with synchronous=FULL before the 200 goes out, so a
+ * sensor that advances its spool only on a 2xx never loses a record, and
+ * one that resends after a timeout only produces duplicates, counted as
+ * such.  "accepted" and "duplicates" count alerts and flow records
+ * together (the shipper counts its duplicates against everything it
+ * sent); "alerts_*" and "flows_*" break them down.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,22 +22,29 @@
 void api_h_ingest(struct api_server *srv, struct api_req *rq)
 {
 	const struct api_body *b = &rq->b;
-	int64_t accepted = 0, dups = 0;
+	struct incident_ingest_counts k = { 0, 0, 0, 0 };
 	int err = api_begin(srv);
 
 	if (!err)
-		err = incident_ingest_batch(srv->cfg.store, &srv->cfg.incident, b->u.ingest.sensor,
-					    b->u.ingest.alerts, b->u.ingest.n, rq->user, rq->now,
-					    &srv->evs, &accepted, &dups);
+		err = incident_ingest_batch_ex(srv->cfg.store, &srv->cfg.incident, b->u.ingest.sensor,
+					       b->u.ingest.alerts, b->u.ingest.n, b->u.ingest.flows,
+					       b->u.ingest.nflows, rq->user, rq->now, &srv->evs, &k);
 	err = api_commit_emit(srv, err);
 	if (err) {
 		api_reply_errno(rq, err, "ingest");
 		return;
 	}
-	atomic_fetch_add(&srv->ctr[API_CTR_ALERTS], (uint_fast64_t)accepted);
-	atomic_fetch_add(&srv->ctr[API_CTR_DUPLICATES], (uint_fast64_t)dups);
-	api_reply_json(rq, 200, json_pack("{s:I, s:I}", "accepted", (json_int_t)accepted,
-					  "duplicates", (json_int_t)dups));
+	atomic_fetch_add(&srv->ctr[API_CTR_ALERTS], (uint_fast64_t)k.alerts_accepted);
+	atomic_fetch_add(&srv->ctr[API_CTR_DUPLICATES], (uint_fast64_t)k.alerts_duplicates);
+	atomic_fetch_add(&srv->ctr[API_CTR_FLOWS], (uint_fast64_t)k.flows_accepted);
+	atomic_fetch_add(&srv->ctr[API_CTR_FLOW_DUPLICATES], (uint_fast64_t)k.flows_duplicates);
+	api_reply_json(rq, 200, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+		"accepted", (json_int_t)(k.alerts_accepted + k.flows_accepted),
+		"duplicates", (json_int_t)(k.alerts_duplicates + k.flows_duplicates),
+		"alerts_accepted", (json_int_t)k.alerts_accepted,
+		"alerts_duplicates", (json_int_t)k.alerts_duplicates,
+		"flows_accepted", (json_int_t)k.flows_accepted,
+		"flows_duplicates", (json_int_t)k.flows_duplicates));
 }
 
 void api_h_heartbeat(struct api_server *srv, struct api_req *rq)
@@ -117,6 +127,25 @@ void api_h_alerts(struct api_server *srv, struct api_req *rq)
 	err = store_alerts_json(srv->cfg.store, &f, &arr);
 	if (err)
 		api_reply_errno(rq, err, "alerts");
+	else
+		api_reply_json(rq, 200, arr);
+}
+
+void api_h_flows(struct api_server *srv, struct api_req *rq)
+{
+	static const char *const known[] = { "sensor", "flow_id", "limit", NULL };
+	struct store_flow_filter f;
+	json_t *arr;
+	int err;
+
+	if (!api_query_check(rq, known) ||
+	    !api_query_int(rq, "flow_id", 0, INT64_MAX, -1, &f.flow_id) ||
+	    !api_query_int(rq, "limit", 1, srv->cfg.max_limit, srv->cfg.default_limit, &f.limit))
+		return;
+	f.sensor = api_query_str(rq, "sensor");
+	err = store_flows_json(srv->cfg.store, &f, &arr);
+	if (err)
+		api_reply_errno(rq, err, "flows");
 	else
 		api_reply_json(rq, 200, arr);
 }

@@ -191,6 +191,19 @@ static int get_int(struct ctx *c, json_t *o, const char *prefix, const char *key
 	return 0;
 }
 
+/* A required RFC 3339 time member: the text in *out, the seconds in *epoch. */
+static int get_time(struct ctx *c, json_t *o, const char *prefix, const char *key, const char **out,
+		    int64_t *epoch)
+{
+	int err = get_str(c, o, prefix, key, true, 64, out);
+
+	if (err)
+		return err;
+	if (api_parse_time(*out, epoch) != 0)
+		return fail(c, prefix, key, "not an RFC 3339 time");
+	return 0;
+}
+
 static int get_name(struct ctx *c, json_t *o, const char *prefix, const char *key, const char **out)
 {
 	int err = get_str(c, o, prefix, key, true, STORE_NAME_MAX, out);
@@ -258,11 +271,8 @@ static int parse_alert(struct ctx *c, json_t *o, size_t i, const char *sensor, s
 		return fail(c, p, "", "expected an object");
 	a->sensor = sensor;
 	if ((err = get_str(c, o, p, "id", true, 200, &a->id)) ||
-	    (err = get_str(c, o, p, "ts", true, 64, &a->ts)))
-		return err;
-	if (api_parse_time(a->ts, &a->ts_epoch) != 0)
-		return fail(c, p, "ts", "not an RFC 3339 time");
-	if ((err = get_int(c, o, p, "sid", true, 0, UINT32_MAX, 0, &a->sid)) ||
+	    (err = get_time(c, o, p, "ts", &a->ts, &a->ts_epoch)) ||
+	    (err = get_int(c, o, p, "sid", true, 0, UINT32_MAX, 0, &a->sid)) ||
 	    (err = get_int(c, o, p, "gid", false, 0, UINT32_MAX, -1, &a->gid)) ||
 	    (err = get_int(c, o, p, "rev", false, 0, UINT32_MAX, -1, &a->rev)) ||
 	    (err = get_int(c, o, p, "severity", true, 1, 255, 0, &a->severity)) ||
@@ -283,9 +293,44 @@ static int parse_alert(struct ctx *c, json_t *o, size_t i, const char *sensor, s
 	return 0;
 }
 
+/* FLOW: the limits of ALERT for the id, addresses, ports and proto;
+ * "type", when given, must say "flow" (the dataplane sends it). */
+static int parse_flow(struct ctx *c, json_t *o, size_t i, const char *sensor, struct store_flow *f)
+{
+	const char *type;
+	char p[32];
+	int err;
+
+	snprintf(p, sizeof(p), "flows[%zu]", i);
+	if (!json_is_object(o))
+		return fail(c, p, "", "expected an object");
+	f->sensor = sensor;
+	if ((err = get_str(c, o, p, "id", true, 200, &f->id)) ||
+	    (err = get_str(c, o, p, "type", false, 32, &type)))
+		return err;
+	if (type && strcmp(type, "flow") != 0)
+		return fail(c, p, "type", "must be \"flow\"");
+	if ((err = get_int(c, o, p, "flow_id", true, 0, INT64_MAX, 0, &f->flow_id)) ||
+	    (err = get_time(c, o, p, "start", &f->start, &f->start_epoch)) ||
+	    (err = get_time(c, o, p, "end", &f->end, &f->end_epoch)) ||
+	    (err = get_ip(c, o, p, "src_ip", &f->src_ip)) ||
+	    (err = get_ip(c, o, p, "dest_ip", &f->dest_ip)) ||
+	    (err = get_int(c, o, p, "src_port", false, 0, 65535, -1, &f->src_port)) ||
+	    (err = get_int(c, o, p, "dest_port", false, 0, 65535, -1, &f->dest_port)) ||
+	    (err = get_str(c, o, p, "proto", false, 32, &f->proto)) ||
+	    (err = get_int(c, o, p, "pkts_toserver", true, 0, INT64_MAX, 0, &f->pkts_toserver)) ||
+	    (err = get_int(c, o, p, "pkts_toclient", true, 0, INT64_MAX, 0, &f->pkts_toclient)) ||
+	    (err = get_int(c, o, p, "bytes_toserver", true, 0, INT64_MAX, 0, &f->bytes_toserver)) ||
+	    (err = get_int(c, o, p, "bytes_toclient", true, 0, INT64_MAX, 0, &f->bytes_toclient)) ||
+	    (err = get_str(c, o, p, "state", false, 32, &f->state)) ||
+	    (err = get_str(c, o, p, "reason", false, 32, &f->reason)))
+		return err;
+	return 0;
+}
+
 static int parse_ingest(struct ctx *c, struct api_body *b)
 {
-	json_t *alerts, *o;
+	json_t *alerts, *flows, *o;
 	size_t i;
 	int err = get_name(c, b->root, "", "sensor", &b->u.ingest.sensor);
 
@@ -302,6 +347,22 @@ static int parse_ingest(struct ctx *c, struct api_body *b)
 		return -ENOMEM;
 	json_array_foreach(alerts, i, o) {
 		err = parse_alert(c, o, i, b->u.ingest.sensor, &b->u.ingest.alerts[i]);
+		if (err)
+			return err;
+	}
+	flows = json_object_get(b->root, "flows");
+	if (!flows || json_is_null(flows))
+		return 0;
+	if (!json_is_array(flows))
+		return fail(c, "", "flows", "expected an array");
+	b->u.ingest.nflows = json_array_size(flows);
+	if (b->u.ingest.nflows == 0)
+		return 0;
+	b->u.ingest.flows = calloc(b->u.ingest.nflows, sizeof(struct store_flow));
+	if (!b->u.ingest.flows)
+		return -ENOMEM;
+	json_array_foreach(flows, i, o) {
+		err = parse_flow(c, o, i, b->u.ingest.sensor, &b->u.ingest.flows[i]);
 		if (err)
 			return err;
 	}
@@ -506,6 +567,7 @@ void api_body_fini(struct api_body *b)
 	switch (b->kind) {
 	case API_BODY_INGEST:
 		free(b->u.ingest.alerts);
+		free(b->u.ingest.flows);
 		break;
 	case API_BODY_HEARTBEAT:
 		free(b->u.heartbeat.counters_text);

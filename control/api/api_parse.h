@@ -21,7 +21,7 @@
 
 enum api_body_kind {
 	API_BODY_NONE,          /* no body expected: ignored */
-	API_BODY_INGEST,        /* {"sensor", "alerts": [ALERT...]} */
+	API_BODY_INGEST,        /* {"sensor", "alerts": [ALERT...], "flows": [FLOW...]} */
 	API_BODY_HEARTBEAT,     /* {"sensor", "version", "ruleset", "counters": {NAME: N}} */
 	API_BODY_ACK,           /* {} or nothing */
 	API_BODY_ASSIGN,        /* {"assignee"} */
@@ -64,6 +64,8 @@ struct api_body {
 			const char *sensor;
 			struct store_alert *alerts;    /* malloc'd */
 			size_t n;
+			struct store_flow *flows;      /* malloc'd; NULL when nflows is 0 */
+			size_t nflows;
 		} ingest;
 		struct {
 			const char *sensor, *version, *ruleset;

@@ -31,6 +31,8 @@ bool api_role_may(enum api_role role, enum api_perm perm);
 enum api_ctr {
 	API_CTR_ALERTS,
 	API_CTR_DUPLICATES,
+	API_CTR_FLOWS,
+	API_CTR_FLOW_DUPLICATES,
 	API_CTR_OPENED_ALERT,
 	API_CTR_OPENED_BLIND,
 	API_CTR_ESCALATIONS,
@@ -135,7 +137,7 @@ void api_emit(struct api_server *srv);
 
 /* Handlers (api_ingest.c, api_incidents.c, api_admin.c, api_metrics.c). */
 api_handler_fn api_h_healthz, api_h_metrics;
-api_handler_fn api_h_ingest, api_h_heartbeat, api_h_sensors, api_h_alerts;
+api_handler_fn api_h_ingest, api_h_heartbeat, api_h_sensors, api_h_alerts, api_h_flows;
 api_handler_fn api_h_incidents, api_h_incident, api_h_ack, api_h_assign, api_h_note, api_h_status;
 api_handler_fn api_h_escalation_get, api_h_escalation_put, api_h_notify_get, api_h_notify_put;
 api_handler_fn api_h_users_get, api_h_users_post, api_h_token_create, api_h_token_revoke;

@@ -122,10 +122,32 @@ int incident_ingest_alert(struct store *st, const struct incident_cfg *cfg,
  * and, if it was new, correlated (incident_ingest_alert); then, if any was
  * new, one audit entry by `user`: action "ingest", object "sensor:SENSOR",
  * detail "accepted N, duplicates N".  Stops at the first error (the caller
- * rolls back).  Sets *accepted and *duplicates (counted up to an error). */
+ * rolls back).  Sets *accepted and *duplicates (counted up to an error).
+ * incident_ingest_batch_ex() without flow records. */
 int incident_ingest_batch(struct store *st, const struct incident_cfg *cfg, const char *sensor,
 			  const struct store_alert *alerts, size_t n, const char *user, int64_t now,
 			  struct incident_events *evs, int64_t *accepted, int64_t *duplicates);
+
+/* What incident_ingest_batch_ex() stored (new ids) and found already
+ * stored (resends), alerts and flow records apart. */
+struct incident_ingest_counts {
+	int64_t alerts_accepted, alerts_duplicates;
+	int64_t flows_accepted, flows_duplicates;
+};
+
+/* incident_ingest_batch() with the batch's flow records too (the body's
+ * "flows"): after the alerts, each flow record INSERT OR IGNOREd on its id
+ * (store_flow_insert; flow records are not correlated: an incident finds
+ * them by its alerts' sensor and flow_id).  One audit entry if anything
+ * was new: detail "accepted N, duplicates N" (alerts) as above when the
+ * batch has no flow record, else "alerts accepted N, duplicates N; flows
+ * accepted N, duplicates N".  Stops at the first error (the caller rolls
+ * back).  Sets *out (counted up to an error). */
+int incident_ingest_batch_ex(struct store *st, const struct incident_cfg *cfg, const char *sensor,
+			     const struct store_alert *alerts, size_t n,
+			     const struct store_flow *flows, size_t nflows, const char *user,
+			     int64_t now, struct incident_events *evs,
+			     struct incident_ingest_counts *out);
 
 /* --- lifecycle (incident_lifecycle.c) -------------------------------- */
 

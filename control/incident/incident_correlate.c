@@ -148,12 +148,14 @@ int incident_ingest_alert(struct store *st, const struct incident_cfg *cfg,
 	return err;
 }
 
-int incident_ingest_batch(struct store *st, const struct incident_cfg *cfg, const char *sensor,
-			  const struct store_alert *alerts, size_t n, const char *user, int64_t now,
-			  struct incident_events *evs, int64_t *accepted, int64_t *duplicates)
+int incident_ingest_batch_ex(struct store *st, const struct incident_cfg *cfg, const char *sensor,
+			     const struct store_alert *alerts, size_t n,
+			     const struct store_flow *flows, size_t nflows, const char *user,
+			     int64_t now, struct incident_events *evs,
+			     struct incident_ingest_counts *out)
 {
-	char object[STORE_NAME_MAX + 16], detail[64];
-	int64_t acc = 0, dups = 0;
+	char object[STORE_NAME_MAX + 16], detail[160];
+	struct incident_ingest_counts k = { 0, 0, 0, 0 };
 	int err = 0;
 
 	for (size_t i = 0; !err && i < n; i++) {
@@ -161,19 +163,45 @@ int incident_ingest_batch(struct store *st, const struct incident_cfg *cfg, cons
 		if (r < 0) {
 			err = r;
 		} else if (r == 0) {
-			dups++;
+			k.alerts_duplicates++;
 		} else {
-			acc++;
+			k.alerts_accepted++;
 			err = incident_ingest_alert(st, cfg, &alerts[i], user, now, evs, NULL);
 		}
 	}
-	if (!err && acc) {
+	for (size_t i = 0; !err && i < nflows; i++) {
+		int r = store_flow_insert(st, &flows[i], now);
+		if (r < 0)
+			err = r;
+		else if (r == 0)
+			k.flows_duplicates++;
+		else
+			k.flows_accepted++;
+	}
+	if (!err && (k.alerts_accepted || k.flows_accepted)) {
 		snprintf(object, sizeof(object), "sensor:%s", sensor);
-		snprintf(detail, sizeof(detail), "accepted %lld, duplicates %lld", (long long)acc,
-			 (long long)dups);
+		if (nflows)
+			snprintf(detail, sizeof(detail),
+				 "alerts accepted %lld, duplicates %lld; flows accepted %lld, duplicates %lld",
+				 (long long)k.alerts_accepted, (long long)k.alerts_duplicates,
+				 (long long)k.flows_accepted, (long long)k.flows_duplicates);
+		else
+			snprintf(detail, sizeof(detail), "accepted %lld, duplicates %lld",
+				 (long long)k.alerts_accepted, (long long)k.alerts_duplicates);
 		err = store_audit_add(st, now, user, "ingest", object, detail);
 	}
-	*accepted = acc;
-	*duplicates = dups;
+	*out = k;
+	return err;
+}
+
+int incident_ingest_batch(struct store *st, const struct incident_cfg *cfg, const char *sensor,
+			  const struct store_alert *alerts, size_t n, const char *user, int64_t now,
+			  struct incident_events *evs, int64_t *accepted, int64_t *duplicates)
+{
+	struct incident_ingest_counts k;
+	int err = incident_ingest_batch_ex(st, cfg, sensor, alerts, n, NULL, 0, user, now, evs, &k);
+
+	*accepted = k.alerts_accepted;
+	*duplicates = k.alerts_duplicates;
 	return err;
 }

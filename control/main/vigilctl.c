@@ -35,6 +35,7 @@ static const char usage_text[] =
 	"  incident note TEXT ID\n"
 	"  incident status S [--reason R] ID\n"
 	"  alerts [--sid N] [--src-ip A] [--dest-ip A] [--incident ID] [--since T] [--until T] [--limit N]\n"
+	"  flows [--sensor S] [--flow-id N] [--limit N]\n"
 	"  sensors\n"
 	"  users list | users add NAME ROLE\n"
 	"  token create USER | token revoke ID\n"
@@ -43,6 +44,7 @@ static const char usage_text[] =
 	"  notify get | notify set FILE\n"
 	"  health\n"
 	"\n"
+	"Flow tables: PKTS and BYTES are to server/to client, STATE is state/reason.\n"
 	"URL and TOKEN default to $VIGIL_URL (else http://127.0.0.1:8470) and $VIGIL_TOKEN.\n"
 	"Exit status: 0 ok, 1 server error, 2 usage.\n";
 
@@ -227,6 +229,102 @@ static int cmd_incidents(struct ctl *c, int argc, char **argv)
 	return get_list(c, path, incident_cols, sizeof(incident_cols) / sizeof(incident_cols[0]));
 }
 
+/* --- flow records ------------------------------------------------------ */
+
+/* "IP:PORT" ("[IP]:PORT" for IPv6), the IP alone without a port. */
+static void endpoint(json_t *o, const char *ip_key, const char *port_key, char *buf, size_t len)
+{
+	const char *ip = json_string_value(json_object_get(o, ip_key));
+	json_t *port = json_object_get(o, port_key);
+
+	if (!ip)
+		ip = "-";
+	if (!json_is_integer(port))
+		snprintf(buf, len, "%s", ip);
+	else if (strchr(ip, ':'))
+		snprintf(buf, len, "[%s]:%lld", ip, (long long)json_integer_value(port));
+	else
+		snprintf(buf, len, "%s:%lld", ip, (long long)json_integer_value(port));
+}
+
+/* "A/B" of two members ("-" for an absent or empty one). */
+static void pair(json_t *o, const char *a, const char *b, char *buf, size_t len)
+{
+	char t[2][80];
+	const char *k[2] = { a, b };
+
+	for (int i = 0; i < 2; i++) {
+		json_t *v = json_object_get(o, k[i]);
+		if (json_is_integer(v))
+			snprintf(t[i], sizeof(t[i]), "%lld", (long long)json_integer_value(v));
+		else if (json_is_string(v) && json_string_length(v) > 0)
+			snprintf(t[i], sizeof(t[i]), "%s", json_string_value(v));
+		else
+			snprintf(t[i], sizeof(t[i]), "-");
+	}
+	snprintf(buf, len, "%s/%s", t[0], t[1]);
+}
+
+/* The rows of a flow table: each FLOW object with "src" and "dest"
+ * (IP:PORT), "pkts" and "bytes" (to server/to client) and "state_reason"
+ * added.  A new array. */
+static json_t *flow_rows(json_t *flows)
+{
+	json_t *rows = json_array(), *f;
+	size_t i;
+
+	json_array_foreach(flows, i, f) {
+		json_t *r = json_copy(f);
+		char buf[160];
+		if (!r)
+			continue;
+		endpoint(f, "src_ip", "src_port", buf, sizeof(buf));
+		json_object_set_new(r, "src", json_string(buf));
+		endpoint(f, "dest_ip", "dest_port", buf, sizeof(buf));
+		json_object_set_new(r, "dest", json_string(buf));
+		pair(f, "pkts_toserver", "pkts_toclient", buf, sizeof(buf));
+		json_object_set_new(r, "pkts", json_string(buf));
+		pair(f, "bytes_toserver", "bytes_toclient", buf, sizeof(buf));
+		json_object_set_new(r, "bytes", json_string(buf));
+		pair(f, "state", "reason", buf, sizeof(buf));
+		json_object_set_new(r, "state_reason", json_string(buf));
+		json_array_append_new(rows, r);
+	}
+	return rows;
+}
+
+static void flow_table(json_t *flows, const struct ctl_col *cols, size_t ncols)
+{
+	json_t *rows = flow_rows(flows);
+
+	ctl_out_table(stdout, rows, cols, ncols);
+	json_decref(rows);
+}
+
+static int cmd_flows(struct ctl *c, int argc, char **argv)
+{
+	static const struct opt_map m[] = {
+		{ "--sensor", "sensor" }, { "--flow-id", "flow_id" }, { "--limit", "limit" }, { NULL, NULL },
+	};
+	static const struct ctl_col cols[] = {
+		{ "START", "start", 0 }, { "END", "end", 0 }, { "ID", "id", 0 }, { "FLOW ID", "flow_id", 0 },
+		{ "SRC", "src", 0 }, { "DEST", "dest", 0 }, { "PROTO", "proto", 0 }, { "PKTS", "pkts", 0 },
+		{ "BYTES", "bytes", 0 }, { "STATE", "state_reason", 0 },
+	};
+	char q[512] = "", path[600], *pos[1];
+	json_t *j = NULL;
+	int npos, rc;
+
+	if (parse_args(c, argc, argv, m, q, sizeof(q), pos, 0, &npos, NULL) != 0)
+		return usage("flows [--sensor S] [--flow-id N] [--limit N]");
+	snprintf(path, sizeof(path), "/api/v1/flows%s", q);
+	rc = call(c, "GET", path, NULL, &j);
+	if (!rc && !c->json)
+		flow_table(j, cols, sizeof(cols) / sizeof(cols[0]));
+	json_decref(j);
+	return rc;
+}
+
 static int show_incident(struct ctl *c, const char *id)
 {
 	static const char *const fields[] = {
@@ -244,6 +342,10 @@ static int show_incident(struct ctl *c, const char *id)
 	static const struct ctl_col nt[] = {
 		{ "TS", "ts", 0 }, { "EVENT", "event", 0 }, { "TARGET", "target", 0 }, { "STATUS", "status", 0 },
 	};
+	static const struct ctl_col fl[] = {
+		{ "START", "start", 0 }, { "SRC", "src", 0 }, { "DEST", "dest", 0 }, { "PROTO", "proto", 0 },
+		{ "PKTS", "pkts", 0 }, { "BYTES", "bytes", 0 }, { "STATE", "state_reason", 0 },
+	};
 	char path[64];
 	json_t *j = NULL;
 	int rc;
@@ -256,6 +358,8 @@ static int show_incident(struct ctl *c, const char *id)
 		ctl_out_table(stdout, json_object_get(j, "timeline"), tl, 4);
 		printf("\nEvidence (%zu sampled alerts):\n", json_array_size(json_object_get(j, "evidence")));
 		ctl_out_table(stdout, json_object_get(j, "evidence"), ev, 6);
+		printf("\nFlows (%zu records):\n", json_array_size(json_object_get(j, "flows")));
+		flow_table(json_object_get(j, "flows"), fl, sizeof(fl) / sizeof(fl[0]));
 		printf("\nNotifications:\n");
 		ctl_out_table(stdout, json_object_get(j, "notifications"), nt, 4);
 	}
@@ -453,6 +557,8 @@ static int run(struct ctl *c, int argc, char **argv)
 		return cmd_incident(c, argc - 1, argv + 1);
 	if (strcmp(cmd, "alerts") == 0)
 		return cmd_alerts(c, argc - 1, argv + 1);
+	if (strcmp(cmd, "flows") == 0)
+		return cmd_flows(c, argc - 1, argv + 1);
 	if (strcmp(cmd, "sensors") == 0 && argc == 1)
 		return get_list(c, "/api/v1/sensors", sensors, 5);
 	if (strcmp(cmd, "users") == 0)

@@ -127,7 +127,33 @@ static const char migration_1[] =
 	"  routing_key TEXT,"
 	"  min_severity INTEGER);";
 
-const char *const store_migrations[] = { migration_1 };
+/* Migration 2: the flow records (FLOW objects) of flows that alerted,
+ * found again by (sensor, flow_id), the key alerts carry too. */
+static const char migration_2[] =
+	"CREATE TABLE flows("
+	"  id TEXT PRIMARY KEY,"
+	"  sensor TEXT NOT NULL,"
+	"  flow_id INTEGER NOT NULL,"
+	"  start TEXT NOT NULL,"
+	"  start_epoch INTEGER NOT NULL,"
+	"  \"end\" TEXT NOT NULL,"
+	"  end_epoch INTEGER NOT NULL,"
+	"  src_ip TEXT NOT NULL,"
+	"  src_port INTEGER,"
+	"  dest_ip TEXT NOT NULL,"
+	"  dest_port INTEGER,"
+	"  proto TEXT,"
+	"  pkts_toserver INTEGER NOT NULL,"
+	"  pkts_toclient INTEGER NOT NULL,"
+	"  bytes_toserver INTEGER NOT NULL,"
+	"  bytes_toclient INTEGER NOT NULL,"
+	"  state TEXT,"
+	"  reason TEXT,"
+	"  received_at INTEGER NOT NULL);"
+	"CREATE INDEX flows_flow ON flows(sensor, flow_id);"
+	"CREATE INDEX flows_end ON flows(end_epoch);";
+
+const char *const store_migrations[] = { migration_1, migration_2 };
 const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);
 
 int store_err(struct store *st, int rc)

@@ -119,6 +119,48 @@ int store_alerts_json(struct store *st, const struct store_alert_filter *f, json
 
 int store_alert_count(struct store *st, int64_t *out);
 
+/* --- flow records (store_flow.c) ------------------------------------- */
+
+/* A flow record (the contract's FLOW: the summary of a flow that alerted,
+ * one per flow end or active-timeout cut) as ingested.  Strings are
+ * borrowed (NULL: absent); optional integers are < 0 when absent. */
+struct store_flow {
+	const char *id;          /* "SENSOR:SEQ", unique and stable across resends */
+	const char *sensor;      /* of the batch */
+	int64_t flow_id;         /* the key shared with the flow's alerts (with sensor) */
+	const char *start, *end; /* RFC 3339, as sent */
+	int64_t start_epoch, end_epoch;
+	const char *src_ip, *dest_ip;
+	int64_t src_port, dest_port;
+	const char *proto;
+	int64_t pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient;
+	const char *state, *reason;
+};
+
+/* The most flow records GET /api/v1/incidents/ID answers. */
+#define STORE_INCIDENT_FLOWS_MAX 100
+
+/* Inserts f (INSERT OR IGNORE on id).  Returns 1 if it was new, 0 if a
+ * record with this id exists already (a resend), or -errno. */
+int store_flow_insert(struct store *st, const struct store_flow *f, int64_t now);
+
+struct store_flow_filter {
+	const char *sensor;      /* NULL: any */
+	int64_t flow_id;         /* < 0: any */
+	int64_t limit;           /* > 0 */
+};
+
+/* A new JSON array of FLOW objects (without "type"; with "sensor"), newest
+ * (by end) first. */
+int store_flows_json(struct store *st, const struct store_flow_filter *f, json_t **out);
+
+/* The flow records of an incident: those whose (sensor, flow_id) is that
+ * of one of its alerts, newest (by end) first, at most
+ * STORE_INCIDENT_FLOWS_MAX.  A new JSON array of FLOW objects. */
+int store_incident_flows_json(struct store *st, int64_t incident_id, json_t **out);
+
+int store_flow_count(struct store *st, int64_t *out);
+
 /* --- incidents, timeline, notifications (store_incident.c) ----------- */
 
 struct store_incident {
@@ -158,7 +200,8 @@ int store_incidents_foreach_open(struct store *st,
 /* A new INCIDENT object (contract fields); -ENOENT if absent. */
 int store_incident_json(struct store *st, int64_t id, json_t **out);
 
-/* INCIDENT + "timeline", "evidence" (ALERTs), "notifications". */
+/* INCIDENT + "timeline", "evidence" (ALERTs), "notifications", "flows"
+ * (store_incident_flows_json()). */
 int store_incident_detail_json(struct store *st, int64_t id, json_t **out);
 
 /* A new array of INCIDENTs, newest first; status NULL / severity < 0: any. */

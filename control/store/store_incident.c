@@ -244,7 +244,7 @@ static int notifications_json(struct store *st, int64_t incident_id, json_t **ou
 
 int store_incident_detail_json(struct store *st, int64_t id, json_t **out)
 {
-	json_t *inc = NULL, *tl = NULL, *ev = NULL, *nt = NULL;
+	json_t *inc = NULL, *tl = NULL, *ev = NULL, *nt = NULL, *fl = NULL;
 	int err;
 
 	err = store_incident_json(st, id, &inc);
@@ -255,10 +255,12 @@ int store_incident_detail_json(struct store *st, int64_t id, json_t **out)
 		err = evidence_json(st, id, &ev);
 	if (!err)
 		err = notifications_json(st, id, &nt);
+	if (!err)
+		err = store_incident_flows_json(st, id, &fl);
 	if (err)
 		goto out;
 	if (json_object_set(inc, "timeline", tl) || json_object_set(inc, "evidence", ev) ||
-	    json_object_set(inc, "notifications", nt)) {
+	    json_object_set(inc, "notifications", nt) || json_object_set(inc, "flows", fl)) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -268,6 +270,7 @@ out:
 	json_decref(tl);
 	json_decref(ev);
 	json_decref(nt);
+	json_decref(fl);
 	return err;
 }
 

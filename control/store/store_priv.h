@@ -64,4 +64,11 @@ int store_rows_json(struct store *st, sqlite3_stmt *s, uint64_t json_cols, bool 
 	"a.action, a.ruleset, a.src_ip, a.src_port, a.dest_ip, a.dest_port, a.proto, " \
 	"a.flow_id, a.payload, a.incident_id AS incident"
 
+/* The FLOW columns (alias f for flows), in contract order, without
+ * "type" and with "sensor". */
+#define STORE_FLOW_COLS \
+	"f.id, f.sensor, f.flow_id, f.start, f.\"end\" AS \"end\", f.src_ip, f.src_port, " \
+	"f.dest_ip, f.dest_port, f.proto, f.pkts_toserver, f.pkts_toclient, f.bytes_toserver, " \
+	"f.bytes_toclient, f.state, f.reason"
+
 #endif

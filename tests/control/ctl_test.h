@@ -90,4 +90,43 @@ static struct store_alert mk_alert(const char *id, int64_t sid, const char *src,
 	return a;
 }
 
+/* A flow record with the given id, sensor, flow id and end time (it
+ * started 10 s earlier), TCP 192.0.2.1:40000 -> 10.0.0.1:80, 3/2 packets,
+ * 300/200 bytes, "closed"/"timeout".  Strings as in mk_alert(). */
+static struct store_flow mk_flow(const char *id, const char *sensor, int64_t flow_id, int64_t end_epoch)
+{
+	static char ids[8][64], starts[8][32], ends[8][32];
+	static unsigned k;
+	struct store_flow f;
+	time_t t0 = (time_t)(end_epoch - 10), t1 = (time_t)end_epoch;
+	struct tm tm;
+
+	k = (k + 1) % 8;
+	snprintf(ids[k], sizeof(ids[k]), "%s", id);
+	gmtime_r(&t0, &tm);
+	strftime(starts[k], sizeof(starts[k]), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	gmtime_r(&t1, &tm);
+	strftime(ends[k], sizeof(ends[k]), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	memset(&f, 0, sizeof(f));
+	f.id = ids[k];
+	f.sensor = sensor;
+	f.flow_id = flow_id;
+	f.start = starts[k];
+	f.start_epoch = end_epoch - 10;
+	f.end = ends[k];
+	f.end_epoch = end_epoch;
+	f.src_ip = "192.0.2.1";
+	f.src_port = 40000;
+	f.dest_ip = "10.0.0.1";
+	f.dest_port = 80;
+	f.proto = "TCP";
+	f.pkts_toserver = 3;
+	f.pkts_toclient = 2;
+	f.bytes_toserver = 300;
+	f.bytes_toclient = 200;
+	f.state = "closed";
+	f.reason = "timeout";
+	return f;
+}
+
 #endif

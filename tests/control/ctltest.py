@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Helpers of the control-plane tests: run vigil-control on a temporary
 SQLite file on a free loopback port, talk to it over real HTTP (urllib),
-build alerts.  Standard library only."""
+build alerts and flow records.  Standard library only."""
 import json
 import os
 import shutil
@@ -124,6 +124,25 @@ def alert(i, sid=2000001, src='192.0.2.1', dst='10.0.0.1', ts=None, severity=3, 
         'severity': severity, 'action': 'allowed', 'ruleset': 'r1', 'src_ip': src, 'src_port': 40000,
         'dest_ip': dst, 'dest_port': 80, 'proto': 'TCP', 'flow_id': 1000 + i,
     }
+
+
+def flow(i, flow_id, sensor='s1', src='192.0.2.1', dst='10.0.0.1', start=None, end=None, src_port=40000,
+         dest_port=80, proto='TCP', state='closed', reason='timeout'):
+    """A FLOW object as the dataplane ships it (times as T0 + seconds)."""
+    s = start if start is not None else T0 + i
+    e = end if end is not None else s + 10
+    f = {
+        'type': 'flow', 'id': '%s:%d' % (sensor, i), 'flow_id': flow_id,
+        'start': time.strftime('%Y-%m-%dT%H:%M:%S.000000+00:00', time.gmtime(s)),
+        'end': time.strftime('%Y-%m-%dT%H:%M:%S.000000+00:00', time.gmtime(e)),
+        'src_ip': src, 'dest_ip': dst, 'proto': proto, 'pkts_toserver': 3, 'pkts_toclient': 2,
+        'bytes_toserver': 300, 'bytes_toclient': 200, 'state': state, 'reason': reason,
+    }
+    if src_port is not None:
+        f['src_port'] = src_port
+    if dest_port is not None:
+        f['dest_port'] = dest_port
+    return f
 
 
 def add_user(admin, name, role):

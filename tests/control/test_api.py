@@ -3,8 +3,9 @@
 """vigil-control's HTTP API over real HTTP on loopback against a temporary
 SQLite file: every endpoint of control/DESIGN.md with a token of each
 role, the error answers (400 naming the field, 401, 403, 404, 405, 409,
-413), idempotent ingest, correlation, the lifecycle, the audit log,
-/metrics, bounds, TLS, and that the server is still up at the end.
+413), idempotent ingest (alerts and flow records), correlation, an
+incident's flow records, the lifecycle, the audit log, /metrics, bounds,
+TLS, and that the server is still up at the end.
 
 usage: test_api.py VIGIL_CONTROL"""
 import json
@@ -21,7 +22,7 @@ import threading
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ctltest import T0, Client, Server, add_user, alert, check, http, main  # noqa: E402
+from ctltest import T0, Client, Server, add_user, alert, check, flow, http, main  # noqa: E402
 
 ROLES = ['sensor', 'viewer', 'rule_author', 'rule_approver', 'responder', 'incident_manager', 'admin']
 VIEW = set(ROLES) - {'sensor'}
@@ -37,6 +38,13 @@ def db_count(srv, sql):
         return con.execute(sql).fetchone()[0]
     finally:
         con.close()
+
+
+def answer(acc, dup, facc=0, fdup=0):
+    """The ingest answer: "accepted" and "duplicates" count alerts and flow
+    records together, the others break them down."""
+    return {'accepted': acc + facc, 'duplicates': dup + fdup, 'alerts_accepted': acc, 'alerts_duplicates': dup,
+            'flows_accepted': facc, 'flows_duplicates': fdup}
 
 
 def ingest(c, alerts, sensor='s1', status=200):
@@ -64,6 +72,8 @@ def role_matrix(srv, tok, admin):
         # method, path (callable for fresh state), body (callable), allowed roles, good statuses
         ('GET', '/api/v1/sensors', None, VIEW, {200}),
         ('GET', '/api/v1/alerts', None, VIEW, {200}),
+        ('GET', '/api/v1/flows', None, VIEW, {200}),
+        ('GET', '/api/v1/flows?sensor=s1&flow_id=1&limit=5', None, VIEW, {200}),
         ('GET', '/api/v1/incidents', None, VIEW, {200}),
         ('GET', '/api/v1/incidents/%d' % inc, None, VIEW, {200}),
         ('POST', '/api/v1/incidents/%d/note' % inc, {'text': 'matrix'}, RESPOND, {200}),
@@ -219,7 +229,7 @@ def errors(srv, tok, admin):
     raw = json.dumps({'sensor': 's1', 'alerts': fat}).encode()
     check((1 << 20) < len(raw) < (8 << 20), 'test batch size %d' % len(raw))
     ans = sensor.expect(200, 'POST', '/api/v1/ingest', raw=raw)
-    check(ans == {'accepted': 2500, 'duplicates': 0}, 'a 3 MiB batch: %s' % ans)
+    check(ans == answer(2500, 0), 'a 3 MiB batch: %s' % ans)
     raw = b'{"sensor": "s1", "alerts": [' + b' ' * (8 << 20) + b']}'
     st, _, ans = sensor.call('POST', '/api/v1/ingest', raw=raw)
     check(st == 413 and 'larger than 8388608' in ans['error'], 'a 8 MiB+ batch: %d %s' % (st, ans))
@@ -233,8 +243,8 @@ def ingest_and_correlate(srv, tok, admin):
     viewer = Client(srv.url, tok['viewer'])
     batch = [alert(i, sid=3000001, dst='10.1.0.%d' % i, severity=2) for i in range(1, 6)]
     batch[0]['payload'] = 'aGVsbG8gd29ybGQ='
-    check(ingest(sensor, batch) == {'accepted': 5, 'duplicates': 0}, 'first batch')
-    check(ingest(sensor, batch) == {'accepted': 0, 'duplicates': 5}, 'same batch again is all duplicates')
+    check(ingest(sensor, batch) == answer(5, 0), 'first batch')
+    check(ingest(sensor, batch) == answer(0, 5), 'same batch again is all duplicates')
     check(db_count(srv, "SELECT count(*) FROM alerts WHERE sid = 3000001") == 5, 'each alert stored once')
     check(db_count(srv, "SELECT count(DISTINCT id) FROM alerts WHERE sid = 3000001") == 5, 'unique ids')
     got = viewer.expect(200, 'GET', '/api/v1/alerts?sid=3000001')
@@ -256,7 +266,7 @@ def ingest_and_correlate(srv, tok, admin):
     # a scan across 50 hosts: one incident keyed on the source
     scan = [alert(1000 + h, sid=2010935, src='203.0.113.7', dst='10.2.0.%d' % h,
                   category='Attempted Information Leak', signature='ET SCAN probe') for h in range(1, 51)]
-    check(ingest(sensor, scan) == {'accepted': 50, 'duplicates': 0}, 'scan batch')
+    check(ingest(sensor, scan) == answer(50, 0), 'scan batch')
     incs = [i for i in viewer.expect(200, 'GET', '/api/v1/incidents?limit=1000') if i['sid'] == 2010935]
     check(len(incs) == 1 and incs[0]['alert_count'] == 50, 'scan -> one incident of 50: %s' % incs)
     check(incs[0]['title'] == 'ET SCAN probe from 203.0.113.7' and incs[0]['key'] == 'sid:2010935:src:203.0.113.7',
@@ -266,8 +276,8 @@ def ingest_and_correlate(srv, tok, admin):
     for b in range(20):
         batch = [alert(100000 + b * 500 + i, sid=2020202, src='198.51.100.1', dst='10.3.3.3', severity=3,
                        ts=T0 + (b * 500 + i) // 10, signature='FLOOD') for i in range(500)]
-        check(ingest(sensor, batch) == {'accepted': 500, 'duplicates': 0}, 'flood batch %d' % b)
-    check(ingest(sensor, batch) == {'accepted': 0, 'duplicates': 500}, 'flood resend')
+        check(ingest(sensor, batch) == answer(500, 0), 'flood batch %d' % b)
+    check(ingest(sensor, batch) == answer(0, 500), 'flood resend')
     incs = [i for i in viewer.expect(200, 'GET', '/api/v1/incidents?limit=1000') if i['sid'] == 2020202]
     check(len(incs) == 1, 'flood -> %d incidents' % len(incs))
     inc = viewer.expect(200, 'GET', '/api/v1/incidents/%d' % incs[0]['id'])
@@ -280,7 +290,8 @@ def ingest_and_correlate(srv, tok, admin):
     check(db_count(srv, 'SELECT count(*) FROM alerts WHERE sid = 2020202') == 10000, 'flood stored once each')
     for k in ('id', 'key', 'title', 'severity', 'status', 'assignee', 'first_seen', 'last_seen', 'alert_count',
               'sid', 'kind', 'opened_at', 'notified_at', 'acked_at', 'mitigated_at', 'resolved_at', 'closed_at',
-              'escalation_tier', 'time_to_notify_s', 'time_to_ack_s', 'timeline', 'evidence', 'notifications'):
+              'escalation_tier', 'time_to_notify_s', 'time_to_ack_s', 'timeline', 'evidence', 'notifications',
+              'flows'):
         check(k in inc, 'INCIDENT lacks %s' % k)
     # no targets yet: nobody is notified and nothing is recorded (delivery: test_daemon_notify.py)
     check(inc['notifications'] == [] and inc['notified_at'] is None and inc['time_to_notify_s'] is None,
@@ -318,6 +329,141 @@ def ingest_and_correlate(srv, tok, admin):
           'last_seen' in s, 'sensor entry: %s' % s)
     blind = [i for i in viewer.expect(200, 'GET', '/api/v1/incidents?limit=1000') if i['kind'] == 'blind_spot']
     check(len(blind) == 1 and blind[0]['key'] == 'blind:s1:capture.kernel_drops', 'blind spot: %s' % blind)
+
+
+def ingest_flows(srv, tok, admin):
+    """FLOW records in the ingest body: counted with the alerts, idempotent,
+    listed in the incident of their flow's alerts whether they came before
+    or after them, validated like alerts (a bad one refuses the batch)."""
+    sensor = Client(srv.url, tok['sensor'])
+    viewer = Client(srv.url, tok['viewer'])
+
+    def post(body):
+        return sensor.expect(200, 'POST', '/api/v1/ingest', body)
+
+    def ids(arr):
+        return [f['id'] for f in arr]
+
+    sid, src, dst = 6060606, '192.0.2.60', '10.60.0.1'
+    fa, fb = 9100001, 9100002      # flow A's first record comes before its alerts, B's after
+    early = flow(910001, fa, src=src, dst=dst, start=T0 + 100, end=T0 + 160)
+    check(post({'sensor': 's1', 'alerts': [], 'flows': [early]}) == answer(0, 0, 1, 0), 'a batch of one flow record')
+    alerts = [dict(alert(910010 + i, sid=sid, src=src, dst=dst, ts=T0 + 120 + i), flow_id=fa if i < 2 else fb)
+              for i in range(4)]
+    # A's second record (cut by the active timeout) comes with the alerts
+    cut = flow(910002, fa, src=src, dst=dst, start=T0 + 100, end=T0 + 220, state='established')
+    check(post({'sensor': 's1', 'alerts': alerts, 'flows': [cut]}) == answer(4, 0, 1, 0), 'alerts and a flow record')
+    late = flow(910003, fb, src=src, dst=dst, start=T0 + 110, end=T0 + 300, src_port=None, dest_port=None,
+                proto='ICMP', state='', reason='')
+    check(post({'sensor': 's1', 'alerts': [], 'flows': [late]}) == answer(0, 0, 1, 0), 'a record after its alerts')
+    other = flow(910004, fa, sensor='s3', start=T0 + 100, end=T0 + 200)      # another sensor's flow A
+    check(post({'sensor': 's3', 'alerts': [], 'flows': [other]}) == answer(0, 0, 1, 0), 'another sensor')
+    check(db_count(srv, "SELECT count(*) FROM flows WHERE sensor = 's1' AND flow_id IN (%d, %d)" % (fa, fb)) == 3,
+          'flow records stored')
+
+    incs = [i for i in viewer.expect(200, 'GET', '/api/v1/incidents?limit=1000') if i['sid'] == sid]
+    check(len(incs) == 1 and incs[0]['alert_count'] == 4, 'flow test incident: %s' % incs)
+    inc = viewer.expect(200, 'GET', '/api/v1/incidents/%d' % incs[0]['id'])
+    check(ids(inc['flows']) == ['s1:910003', 's1:910002', 's1:910001'],
+          "the incident's flows (before and after the alerts, newest first, not s3's): %s" % ids(inc['flows']))
+    want = dict(early, sensor='s1')
+    del want['type']
+    got = {f['id']: f for f in inc['flows']}
+    check(got['s1:910001'] == want, 'FLOW as stored: %s (sent %s)' % (got['s1:910001'], early))
+    g = got['s1:910003']
+    check('src_port' not in g and 'dest_port' not in g and g['proto'] == 'ICMP' and g['state'] == '' and
+          g['reason'] == '', 'FLOW without ports: %s' % g)
+    none = [i for i in viewer.expect(200, 'GET', '/api/v1/incidents?limit=1000') if i['kind'] == 'blind_spot'][0]
+    check(viewer.expect(200, 'GET', '/api/v1/incidents/%d' % none['id'])['flows'] == [], 'a blind spot has no flows')
+
+    # resends: everything a duplicate, nothing stored twice, nothing correlated again
+    before = db_count(srv, 'SELECT count(*) FROM flows')
+    check(post({'sensor': 's1', 'alerts': alerts, 'flows': [early, cut, late]}) == answer(0, 4, 0, 3), 'resend')
+    check(db_count(srv, 'SELECT count(*) FROM flows') == before, 'a resent flow record stored twice')
+    newer = flow(910005, fb, src=src, dst=dst, start=T0 + 110, end=T0 + 400)
+    check(post({'sensor': 's1', 'alerts': alerts[:1], 'flows': [late, newer]}) == answer(0, 1, 1, 1),
+          'partial resend')
+    check(viewer.expect(200, 'GET', '/api/v1/incidents/%d' % incs[0]['id'])['alert_count'] == 4, 'correlated again')
+    check(ids(viewer.expect(200, 'GET', '/api/v1/incidents/%d' % incs[0]['id'])['flows'])[0] == 's1:910005',
+          'the newest record first')
+    # "flows" absent, null or empty
+    for extra in ({}, {'flows': None}, {'flows': []}):
+        check(post(dict({'sensor': 's1', 'alerts': []}, **extra)) == answer(0, 0), 'flows %s' % extra)
+    # unknown keys are ignored, as in alerts
+    odd = dict(flow(910006, 9100006, start=T0), alerted=True, app_proto='http', flow={'age': 3})
+    check(post({'sensor': 's1', 'alerts': [], 'flows': [odd]}) == answer(0, 0, 1, 0), 'unknown keys')
+
+    log = admin.expect(200, 'GET', '/api/v1/audit?limit=100')
+    check(any(e['action'] == 'ingest' and e['object'] == 'sensor:s1' and
+              e['detail'] == 'alerts accepted 4, duplicates 0; flows accepted 1, duplicates 0' for e in log),
+          'ingest audit with flows: %s' % [e['detail'] for e in log if e['action'] == 'ingest'][:5])
+
+    # GET /api/v1/flows: filters, newest first, limits
+    check(ids(viewer.expect(200, 'GET', '/api/v1/flows?sensor=s1&flow_id=%d' % fa)) == ['s1:910002', 's1:910001'],
+          'flows?sensor&flow_id')
+    got = viewer.expect(200, 'GET', '/api/v1/flows?flow_id=%d' % fa)
+    check(ids(got) == ['s1:910002', 's3:910004', 's1:910001'], 'flows?flow_id: %s' % ids(got))
+    check(all('type' not in f and f['sensor'] in ('s1', 's3') for f in got), 'stored FLOW objects: %s' % got)
+    check(ids(viewer.expect(200, 'GET', '/api/v1/flows?sensor=s3')) == ['s3:910004'], 'flows?sensor')
+    check(viewer.expect(200, 'GET', '/api/v1/flows?sensor=nobody') == [], 'flows of an unknown sensor')
+    check(len(viewer.expect(200, 'GET', '/api/v1/flows?limit=2')) == 2, 'flows?limit')
+    many = [flow(920000 + i, 9200000 + i, start=T0 + 1000, end=T0 + 1000 + i) for i in range(150)]
+    check(post({'sensor': 's1', 'alerts': [], 'flows': many}) == answer(0, 0, 150, 0), '150 flow records')
+    got = viewer.expect(200, 'GET', '/api/v1/flows')
+    check(len(got) == 100 and got[0]['id'] == 's1:920149', 'default limit 100, newest first')
+    check(len(viewer.expect(200, 'GET', '/api/v1/flows?limit=10000')) == db_count(srv, 'SELECT count(*) FROM flows'),
+          'flows?limit=10000')
+    for path, msg in [('/api/v1/flows?limit=10001', 'limit: expected an integer between 1 and 10000'),
+                      ('/api/v1/flows?limit=0', 'limit:'), ('/api/v1/flows?flow_id=-1', 'flow_id:'),
+                      ('/api/v1/flows?flow_id=x', 'flow_id:'), ('/api/v1/flows?src_ip=1.2.3.4', 'src_ip: unknown parameter')]:
+        st, _, ans = viewer.call('GET', path)
+        check(st == 400 and msg in ans['error'], 'GET %s: %d %s (expected 400 "%s")' % (path, st, ans, msg))
+
+    # a bad FLOW: 400 naming the field and its index, nothing of the batch stored (its alert neither)
+    good_alert = alert(930001, sid=6060607)
+    good = flow(930002, 9300002)
+    cases = [({'flows': {}}, 'flows: expected an array'), ({'flows': 'x'}, 'flows: expected an array'),
+             ({'flows': [good, 5]}, 'flows[1]: expected an object')]
+    for field, value, msg in [
+            ('id', None, 'flows[1].id: missing'), ('id', '', 'flows[1].id: must not be empty'),
+            ('id', 'x' * 201, 'flows[1].id: longer than 200 bytes'),
+            ('type', 'alert', 'flows[1].type: must be "flow"'), ('type', 5, 'flows[1].type: expected a string'),
+            ('flow_id', None, 'flows[1].flow_id: missing'), ('flow_id', -1, 'flows[1].flow_id: must be between 0 and'),
+            ('flow_id', '7', 'flows[1].flow_id: expected an integer'),
+            ('flow_id', 1.5, 'flows[1].flow_id: expected an integer'),
+            ('start', None, 'flows[1].start: missing'), ('start', 'yesterday', 'flows[1].start: not an RFC 3339 time'),
+            ('end', '2024-02-30T00:00:00Z', 'flows[1].end: not an RFC 3339 time'),
+            ('end', 5, 'flows[1].end: expected a string'),
+            ('src_ip', '300.1.1.1', 'flows[1].src_ip: not an IP address'), ('dest_ip', None, 'flows[1].dest_ip: missing'),
+            ('src_ip', '1' * 46, 'flows[1].src_ip: longer than 45 bytes'),
+            ('src_port', 70000, 'flows[1].src_port: must be between 0 and 65535'),
+            ('dest_port', -1, 'flows[1].dest_port: must be between 0 and 65535'),
+            ('dest_port', '80', 'flows[1].dest_port: expected an integer'),
+            ('proto', 'x' * 33, 'flows[1].proto: longer than 32 bytes'), ('proto', 6, 'flows[1].proto: expected a string'),
+            ('pkts_toserver', None, 'flows[1].pkts_toserver: missing'),
+            ('pkts_toclient', -1, 'flows[1].pkts_toclient: must be between 0 and'),
+            ('bytes_toserver', '1', 'flows[1].bytes_toserver: expected an integer'),
+            ('bytes_toclient', 2.5, 'flows[1].bytes_toclient: expected an integer'),
+            ('state', 's' * 33, 'flows[1].state: longer than 32 bytes'),
+            ('reason', ['x'], 'flows[1].reason: expected a string')]:
+        bad = flow(930003, 9300003)
+        if value is None:
+            del bad[field]
+        else:
+            bad[field] = value
+        cases.append(({'flows': [good, bad]}, msg))
+    n_alerts, n_flows = db_count(srv, 'SELECT count(*) FROM alerts'), db_count(srv, 'SELECT count(*) FROM flows')
+    for extra, msg in cases:
+        st, _, ans = sensor.call('POST', '/api/v1/ingest', dict({'sensor': 's1', 'alerts': [good_alert]}, **extra))
+        check(st == 400 and msg in ans.get('error', ''), 'ingest %s: HTTP %d %s (expected 400 "%s")' %
+              (json.dumps(extra)[:120], st, ans, msg))
+    check(db_count(srv, 'SELECT count(*) FROM alerts') == n_alerts, 'a refused batch stored alerts')
+    check(db_count(srv, 'SELECT count(*) FROM flows') == n_flows, 'a refused batch stored flow records')
+    # the limits are inclusive: 32-byte state and reason, 45-byte addresses pass
+    edge = dict(flow(930004, 9300004), state='s' * 32, reason='r' * 32, proto='p' * 32,
+                src_ip='0000:0000:0000:0000:0000:ffff:192.168.100.228')
+    check(len(edge['src_ip']) == 45, 'test address length')
+    check(post({'sensor': 's1', 'alerts': [], 'flows': [edge]}) == answer(0, 0, 1, 0), 'limits inclusive')
 
 
 def lifecycle(srv, tok, admin):
@@ -437,6 +583,10 @@ def metrics(srv, tok, admin):
     check(vals['vigil_control_alerts_ingested_total'] == stored, 'ingested %s, stored %d' %
           (vals['vigil_control_alerts_ingested_total'], stored))
     check(vals['vigil_control_alerts_duplicate_total'] >= 5 + 500, 'duplicates counted')
+    flows = db_count(srv, 'SELECT count(*) FROM flows')
+    check(vals['vigil_control_flows_ingested_total'] == flows, 'flows ingested %s, stored %d' %
+          (vals['vigil_control_flows_ingested_total'], flows))
+    check(vals['vigil_control_flows_duplicate_total'] >= 3 + 1, 'flow duplicates counted')
     opened = db_count(srv, "SELECT count(*) FROM incidents WHERE kind = 'alert'")
     check(vals['vigil_control_incidents_opened_total{kind="alert"}'] == opened, 'incidents opened')
     check(vals['vigil_control_incidents_opened_total{kind="blind_spot"}'] == 1, 'blind spots opened')
@@ -454,6 +604,7 @@ def garbage(srv, tok, admin):
     """Random mutations of valid bodies at every endpoint: never a 5xx, never a crash."""
     rnd = random.Random(7)
     seeds = [(b'/api/v1/ingest', json.dumps({'sensor': 's1', 'alerts': [alert(1)]}).encode()),
+             (b'/api/v1/ingest', json.dumps({'sensor': 's1', 'alerts': [], 'flows': [flow(1, 1001)]}).encode()),
              (b'/api/v1/heartbeat', json.dumps({'sensor': 's1', 'counters': {'a': 1}}).encode()),
              (b'/api/v1/incidents/1/status', b'{"status":"resolved","reason":"x"}'),
              (b'/api/v1/incidents/1/note', b'{"text":"x"}'),
@@ -560,6 +711,7 @@ def body(argv):
         role_matrix(srv, tok, admin)
         errors(srv, tok, admin)
         ingest_and_correlate(srv, tok, admin)
+        ingest_flows(srv, tok, admin)
         lifecycle(srv, tok, admin)
         admin_api(srv, tok, admin)
         audit(srv, tok, admin)

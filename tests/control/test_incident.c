@@ -2,7 +2,8 @@
 /*
  * control/incident against a real SQLite file: correlation (scans, floods,
  * windows), severity raising, evidence sampling, the transition table,
- * timelines, escalation, blind spots and the notification seam.
+ * timelines, escalation, blind spots, the notification seam, and ingest
+ * batches with flow records (counts and the audit entry).
  */
 #include <errno.h>
 
@@ -466,6 +467,67 @@ static void test_seam(struct store *st)
 	CHECK_EQ(incident_notified(st, 99999, "opened", "hook", true, NULL, T0), -ENOENT);
 }
 
+/* The detail of the newest audit entry. */
+static const char *last_audit(struct store *st)
+{
+	static char buf[256];
+	json_t *arr = NULL;
+
+	buf[0] = '\0';
+	CHECK_EQ(store_audit_json(st, 1, &arr), 0);
+	snprintf(buf, sizeof(buf), "%s|%s|%s",
+		 json_string_value(json_object_get(json_array_get(arr, 0), "action")),
+		 json_string_value(json_object_get(json_array_get(arr, 0), "object")),
+		 json_string_value(json_object_get(json_array_get(arr, 0), "detail")));
+	json_decref(arr);
+	return buf;
+}
+
+static void test_ingest_batch(struct store *st)
+{
+	struct store_alert al[2] = {
+		mk_alert("b1:1", 8000001, "1.2.3.4", "10.8.8.8", T0, 2),
+		mk_alert("b1:2", 8000001, "1.2.3.4", "10.8.8.8", T0 + 1, 2),
+	};
+	struct store_flow fl[2] = {
+		mk_flow("b1:3", "b1", 77, T0 + 5),
+		mk_flow("b1:4", "b1", 77, T0 + 65),
+	};
+	struct store_alert more = mk_alert("b1:5", 8000001, "1.2.3.4", "10.8.8.8", T0 + 2, 2);
+	struct incident_ingest_counts k;
+	int64_t acc = -1, dups = -1, flows_before = scalar(st, "SELECT count(*) FROM flows");
+
+	cur_test = "ingest_batch";
+	al[0].sensor = al[1].sensor = more.sensor = "b1";
+	al[0].flow_id = al[1].flow_id = 77;
+	CHECK_EQ(incident_ingest_batch_ex(st, &cfg, "b1", al, 2, fl, 2, "sensor1", T0 + 100, &evs, &k), 0);
+	CHECK_EQ(k.alerts_accepted, 2);
+	CHECK_EQ(k.alerts_duplicates, 0);
+	CHECK_EQ(k.flows_accepted, 2);
+	CHECK_EQ(k.flows_duplicates, 0);
+	CHECK(strcmp(last_audit(st), "ingest|sensor:b1|alerts accepted 2, duplicates 0; flows accepted 2, "
+		     "duplicates 0") == 0);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM flows") - flows_before, 2);
+	/* a resend: duplicates only, no audit entry */
+	CHECK_EQ(incident_ingest_batch_ex(st, &cfg, "b1", al, 2, fl, 2, "sensor1", T0 + 101, &evs, &k), 0);
+	CHECK(k.alerts_accepted == 0 && k.alerts_duplicates == 2 && k.flows_accepted == 0 &&
+	      k.flows_duplicates == 2);
+	CHECK(strstr(last_audit(st), "flows accepted 2") != NULL);
+	/* only a new flow record: still audited */
+	fl[1] = mk_flow("b1:6", "b1", 77, T0 + 125);
+	CHECK_EQ(incident_ingest_batch_ex(st, &cfg, "b1", al, 2, fl, 2, "sensor1", T0 + 102, &evs, &k), 0);
+	CHECK(k.alerts_accepted == 0 && k.alerts_duplicates == 2 && k.flows_accepted == 1 &&
+	      k.flows_duplicates == 1);
+	CHECK(strcmp(last_audit(st), "ingest|sensor:b1|alerts accepted 0, duplicates 2; flows accepted 1, "
+		     "duplicates 1") == 0);
+	/* without flow records: the old detail, and incident_ingest_batch() is the same */
+	CHECK_EQ(incident_ingest_batch(st, &cfg, "b1", &more, 1, "sensor1", T0 + 103, &evs, &acc, &dups), 0);
+	CHECK(acc == 1 && dups == 0);
+	CHECK(strcmp(last_audit(st), "ingest|sensor:b1|accepted 1, duplicates 0") == 0);
+	CHECK_EQ(scalar(st, "SELECT alert_count FROM incidents WHERE key = 'sid:8000001:dst:10.8.8.8'"), 3);
+	incident_events_clear(&evs);
+}
+
 int main(void)
 {
 	struct store *st = NULL;
@@ -484,6 +546,7 @@ int main(void)
 	test_escalation(st);
 	test_blind_spots(st);
 	test_seam(st);
+	test_ingest_batch(st);
 	incident_events_fini(&evs);
 	store_close(st);
 	printf("%s\n", failures ? "FAILED" : "PASS");

@@ -19,6 +19,9 @@ What "nothing lost" is checked against:
 - alerts vigil had already seen acknowledged were committed by
   vigil-control before it answered (checked by the above: the database is
   the union, and SIGKILLs of vigil-control in between must not lose them).
+Flow records: the flows of the last (clean) run that alerted (its eve.json
+flow records with "alerted": true) were shipped too, and at least one of
+them is in the database's flows table, with an alert of the same flow.
 
 usage: test_kill.py VIGIL VIGIL-CONTROL"""
 import base64
@@ -244,6 +247,7 @@ def test(vigil, ctl_exe):
 
     db = sqlite3.connect(os.path.join(work, 'control.db'))
     rows = db.execute("SELECT id, payload FROM alerts WHERE sensor = 'tap'").fetchall()
+    flow_ids = {r[0] for r in db.execute("SELECT id FROM flows WHERE sensor = 'tap'")}
     db.close()
     ids = {r[0] for r in rows}
     numbers = {}
@@ -258,21 +262,36 @@ def test(vigil, ctl_exe):
     check(len(ids) == len(rows), 'an alert id is stored twice')
     check(not dups, '%d packets are stored as more than one alert, e.g. %s' %
           (len(dups), sorted(dups.items())[:3]))
-    lost = spooled_at_kill - ids
-    check(not lost, '%d alerts that were in the spool when vigil was killed never reached the '
-          'database, e.g. %s' % (len(lost), sorted(lost)[:5]))
+    lost = spooled_at_kill - ids - flow_ids   # the spool holds the flow records of alerted flows too
+    check(not lost, '%d records (alerts, flows) that were in the spool when vigil was killed never '
+          'reached the database, e.g. %s' % (len(lost), sorted(lost)[:5]))
     check(spooled_at_kill, 'no alert was in the spool at any vigil kill: the kills tested nothing')
     last_log = runs[-1][1]
     last = set()
+    alerted_flows = set()
     with open(os.path.join(last_log, 'eve.json')) as f:
         for line in f:
             r = json.loads(line)
             if r.get('event_type') == 'alert':
                 last.add(int(base64.b64decode(r['payload'])[1:11]))
+            elif r.get('event_type') == 'flow' and r.get('flow', {}).get('alerted') is True:
+                alerted_flows.add(r['flow_id'])
     check(last, 'the last run raised no alert')
     missing = last - set(numbers)
     check(not missing, '%d alerts of the last (clean) run are not in the database, e.g. %s' %
           (len(missing), sorted(missing)[:5]))
+    # the flow records of alerted flows reached the flows table
+    check(alerted_flows, 'the last run wrote no flow record of an alerted flow')
+    db = sqlite3.connect(os.path.join(work, 'control.db'))
+    stored = {r[0] for r in db.execute("SELECT flow_id FROM flows WHERE sensor = 'tap'")}
+    linked = {r[0] for r in db.execute("SELECT DISTINCT f.flow_id FROM flows f JOIN alerts a "
+                                       "ON a.sensor = f.sensor AND a.flow_id = f.flow_id WHERE f.sensor = 'tap'")}
+    db.close()
+    print('%d alerted flows in the last run\'s eve.json, %d of them in the flows table (%d flow ids there)' %
+          (len(alerted_flows), len(alerted_flows & stored), len(stored)))
+    check(alerted_flows & stored, 'none of the %d alerted flows of the last run has a row in the flows table '
+          '(it has %d rows of sensor tap)' % (len(alerted_flows), len(stored)))
+    check(alerted_flows & linked, 'no flow record of the last run shares its flow_id with a stored alert')
     srv.cleanup()
 
 

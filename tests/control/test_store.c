@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * control/store against real SQLite files in a scratch directory:
- * migrations, WAL and foreign keys, idempotent alert inserts, queries,
- * users and tokens (hashes only), the append-only audit log, sensors,
- * policies and targets, transactions.
+ * migrations (also from a version-1 database to the flows table of
+ * migration 2), WAL and foreign keys, idempotent alert and flow inserts,
+ * queries, an incident's flow records, users and tokens (hashes only), the
+ * append-only audit log, sensors, policies and targets, transactions.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,57 +30,116 @@ static int64_t scalar(struct store *st, const char *sql)
 static void test_open_migrations(void)
 {
 	const char *path = tmp_db("mig.db");
-	static const char *const two[] = { NULL, "ALTER TABLE incidents ADD COLUMN runbook TEXT;" };
-	const char *migs[2] = { store_migrations[0], two[1] };
+	const char *migs[3] = { store_migrations[0], store_migrations[1],
+				"ALTER TABLE incidents ADD COLUMN runbook TEXT;" };
 	struct store *st = NULL;
 	sqlite3_stmt *s;
 	int v = -1;
 
 	cur_test = "open_migrations";
-	CHECK_EQ(store_n_migrations, 1);
+	CHECK_EQ(store_n_migrations, 2);
 	CHECK_EQ(store_open(path, &st), 0);
 	CHECK_EQ(store_schema_version(st, &v), 0);
-	CHECK_EQ(v, 1);
+	CHECK_EQ(v, 2);
 	/* WAL, foreign keys, busy timeout */
 	CHECK(sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &s, NULL) == SQLITE_OK);
 	CHECK(sqlite3_step(s) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0);
 	sqlite3_finalize(s);
 	CHECK_EQ(scalar(st, "PRAGMA foreign_keys"), 1);
 	CHECK_EQ(scalar(st, "PRAGMA synchronous"), 2);
-	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 1);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 2);
 	store_close(st);
 
 	/* reopening applies nothing again */
 	CHECK_EQ(store_open(path, &st), 0);
-	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 1);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 2);
 	store_close(st);
 
 	/* a later migration adds a column to the existing database */
-	CHECK_EQ(store_open_ex(path, migs, 2, &st), 0);
+	CHECK_EQ(store_open_ex(path, migs, 3, &st), 0);
 	CHECK_EQ(store_schema_version(st, &v), 0);
-	CHECK_EQ(v, 2);
+	CHECK_EQ(v, 3);
 	CHECK_EQ(scalar(st, "SELECT count(*) FROM pragma_table_info('incidents') WHERE name = 'runbook'"), 1);
 	store_close(st);
 
-	/* a binary that knows only migration 1 refuses the newer database */
+	/* a binary that knows only migrations 1 and 2 refuses the newer database */
 	st = NULL;
 	CHECK_EQ(store_open(path, &st), -EPROTO);
 	CHECK(st == NULL);
 
 	/* a broken migration rolls back and leaves the version alone */
-	const char *bad[2] = { store_migrations[0], "CREATE TABLE alerts(x);" };
+	const char *bad[3] = { store_migrations[0], store_migrations[1], "CREATE TABLE alerts(x);" };
 	CHECK_EQ(store_open(tmp_db("mig2.db"), &st), 0);
 	store_close(st);
 	st = NULL;
-	CHECK(store_open_ex(tmp_db("mig2.db"), bad, 2, &st) < 0);
+	CHECK(store_open_ex(tmp_db("mig2.db"), bad, 3, &st) < 0);
 	CHECK_EQ(store_open(tmp_db("mig2.db"), &st), 0);
 	CHECK_EQ(store_schema_version(st, &v), 0);
-	CHECK_EQ(v, 1);
+	CHECK_EQ(v, 2);
 	store_close(st);
 
 	/* an unopenable path */
 	CHECK(store_open("/nonexistent-dir/x.db", &st) < 0);
 	store_close(NULL);
+}
+
+/* A database of version 1 (an older vigil-control's) with an alert and a
+ * user in it: opening it with every migration applies migration 2 only,
+ * keeps the data and adds the flows table and its index. */
+static void test_migrate_from_v1(void)
+{
+	const char *path = tmp_db("v1.db");
+	struct store_alert a = mk_alert("s1:old", 1000, "10.0.0.1", "10.0.0.2", 1700000000, 2);
+	struct store_flow f = mk_flow("s1:oldflow", "s1", 42, 1700000010);
+	struct store_alert_filter af = { .sid = -1, .incident = -1, .since = STORE_NO_TIME,
+					 .until = STORE_NO_TIME, .limit = 10 };
+	struct store *st = NULL;
+	json_t *arr = NULL;
+	char role[32];
+	int64_t n = -1;
+	int v = -1;
+
+	cur_test = "migrate_from_v1";
+	a.flow_id = 42;
+	CHECK_EQ(store_open_ex(path, store_migrations, 1, &st), 0);
+	if (!st)
+		return;
+	CHECK_EQ(store_schema_version(st, &v), 0);
+	CHECK_EQ(v, 1);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM sqlite_master WHERE name = 'flows'"), 0);
+	CHECK_EQ(store_alert_insert(st, &a, 5), 1);
+	CHECK_EQ(store_user_add(st, "alice", "admin", 5), 0);
+	store_close(st);
+	st = NULL;
+
+	CHECK_EQ(store_open(path, &st), 0);
+	if (!st)
+		return;
+	CHECK_EQ(store_schema_version(st, &v), 0);
+	CHECK_EQ(v, 2);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 2);
+	/* the data is kept */
+	CHECK_EQ(store_alert_count(st, &n), 0);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(store_alerts_json(st, &af, &arr), 0);
+	CHECK_EQ(json_array_size(arr), 1);
+	CHECK(strcmp(json_string_value(json_object_get(json_array_get(arr, 0), "id")), "s1:old") == 0);
+	CHECK_EQ(json_integer_value(json_object_get(json_array_get(arr, 0), "flow_id")), 42);
+	json_decref(arr);
+	CHECK_EQ(store_user_role(st, "alice", role, sizeof(role)), 0);
+	CHECK(strcmp(role, "admin") == 0);
+	/* the flows table, its columns and the (sensor, flow_id) index */
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM pragma_table_info('flows')"), 19);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM pragma_table_info('flows') WHERE pk = 1 AND name = 'id'"), 1);
+	CHECK_EQ(scalar(st, "SELECT group_concat(name, ',') = 'sensor,flow_id' FROM "
+			"(SELECT name FROM pragma_index_info('flows_flow') ORDER BY seqno)"), 1);
+	CHECK_EQ(store_flow_count(st, &n), 0);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(store_flow_insert(st, &f, 6), 1);
+	CHECK_EQ(store_flow_insert(st, &f, 7), 0);
+	CHECK_EQ(store_flow_count(st, &n), 0);
+	CHECK_EQ(n, 1);
+	store_close(st);
 }
 
 static void test_alerts(struct store *st)
@@ -138,6 +198,120 @@ static void test_alerts(struct store *st)
 	/* foreign keys: evidence of an unknown incident is refused */
 	CHECK_EQ(store_evidence_add(st, 999, "s1:1"), -EEXIST);
 	CHECK_EQ(store_alert_set_incident(st, "nope", 1), -ENOENT);
+}
+
+static void test_flows(struct store *st)
+{
+	struct store_flow f1 = mk_flow("s1:f1", "s1", 7001, 1700001000);
+	struct store_flow f2 = mk_flow("s1:f2", "s1", 7001, 1700001100);     /* the same flow, cut later */
+	struct store_flow f3 = mk_flow("s1:f3", "s1", 7002, 1700001050);
+	struct store_flow g = mk_flow("s2:f1", "s2", 7001, 1700001200);      /* another sensor's 7001 */
+	struct store_flow_filter ff = { .sensor = NULL, .flow_id = -1, .limit = 100 };
+	struct store_incident inc;
+	json_t *arr = NULL, *o;
+	int64_t n = 0;
+	char id[32];
+
+	cur_test = "flows";
+	f3.src_port = f3.dest_port = -1;     /* e.g. ICMP: no ports */
+	f3.proto = "ICMP";
+	f3.state = f3.reason = NULL;
+	CHECK_EQ(store_flow_insert(st, &f1, 1), 1);
+	CHECK_EQ(store_flow_insert(st, &f1, 2), 0);     /* a resend */
+	CHECK_EQ(store_flow_insert(st, &f2, 3), 1);
+	CHECK_EQ(store_flow_insert(st, &f3, 3), 1);
+	CHECK_EQ(store_flow_insert(st, &g, 3), 1);
+	CHECK_EQ(store_flow_count(st, &n), 0);
+	CHECK_EQ(n, 4);
+
+	/* newest (by end) first, the contract's fields, absent ones left out */
+	CHECK_EQ(store_flows_json(st, &ff, &arr), 0);
+	CHECK_EQ(json_array_size(arr), 4);
+	CHECK(strcmp(json_string_value(json_object_get(json_array_get(arr, 0), "id")), "s2:f1") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(json_array_get(arr, 1), "id")), "s1:f2") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(json_array_get(arr, 2), "id")), "s1:f3") == 0);
+	o = json_array_get(arr, 3);
+	CHECK_EQ(json_object_size(o), 16);
+	CHECK(json_object_get(o, "type") == NULL && json_object_get(o, "received_at") == NULL);
+	CHECK(strcmp(json_string_value(json_object_get(o, "sensor")), "s1") == 0);
+	CHECK_EQ(json_integer_value(json_object_get(o, "flow_id")), 7001);
+	CHECK(strcmp(json_string_value(json_object_get(o, "start")), "2023-11-14T22:29:50Z") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(o, "end")), "2023-11-14T22:30:00Z") == 0);
+	CHECK_EQ(json_integer_value(json_object_get(o, "src_port")), 40000);
+	CHECK_EQ(json_integer_value(json_object_get(o, "pkts_toserver")), 3);
+	CHECK_EQ(json_integer_value(json_object_get(o, "pkts_toclient")), 2);
+	CHECK_EQ(json_integer_value(json_object_get(o, "bytes_toserver")), 300);
+	CHECK_EQ(json_integer_value(json_object_get(o, "bytes_toclient")), 200);
+	CHECK(strcmp(json_string_value(json_object_get(o, "state")), "closed") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(o, "reason")), "timeout") == 0);
+	o = json_array_get(arr, 2);
+	CHECK(json_object_get(o, "src_port") == NULL && json_object_get(o, "dest_port") == NULL);
+	CHECK(json_object_get(o, "state") == NULL && json_object_get(o, "reason") == NULL);
+	CHECK(strcmp(json_string_value(json_object_get(o, "proto")), "ICMP") == 0);
+	json_decref(arr);
+
+	/* filters and limit */
+	ff.sensor = "s1";
+	CHECK_EQ(store_flows_json(st, &ff, &arr), 0);
+	CHECK_EQ(json_array_size(arr), 3);
+	json_decref(arr);
+	ff.flow_id = 7001;
+	CHECK_EQ(store_flows_json(st, &ff, &arr), 0);
+	CHECK_EQ(json_array_size(arr), 2);
+	json_decref(arr);
+	ff.sensor = NULL;
+	CHECK_EQ(store_flows_json(st, &ff, &arr), 0);
+	CHECK_EQ(json_array_size(arr), 3);
+	json_decref(arr);
+	ff.limit = 1;
+	CHECK_EQ(store_flows_json(st, &ff, &arr), 0);
+	CHECK_EQ(json_array_size(arr), 1);
+	CHECK(strcmp(json_string_value(json_object_get(json_array_get(arr, 0), "id")), "s2:f1") == 0);
+	json_decref(arr);
+
+	/* an incident's flow records: those of its alerts' (sensor, flow_id),
+	 * not another sensor's flow of the same number, newest first */
+	memset(&inc, 0, sizeof(inc));
+	snprintf(inc.key, sizeof(inc.key), "sid:9:dst:10.0.0.1");
+	snprintf(inc.kind, sizeof(inc.kind), "alert");
+	snprintf(inc.title, sizeof(inc.title), "flows");
+	snprintf(inc.status, sizeof(inc.status), "open");
+	inc.severity = 3;
+	inc.sid = 9;
+	inc.first_seen = inc.last_seen = inc.opened_at = inc.esc_since = 1700001000;
+	inc.notified_at = inc.acked_at = inc.mitigated_at = STORE_NO_TIME;
+	inc.resolved_at = inc.closed_at = STORE_NO_TIME;
+	inc.escalation_tier = 1;
+	CHECK_EQ(store_incident_insert(st, &inc), 0);
+	CHECK_EQ(store_incident_flows_json(st, inc.id, &arr), 0);
+	CHECK_EQ(json_array_size(arr), 0);
+	json_decref(arr);
+	for (int i = 0; i < 3; i++) {
+		struct store_alert a = mk_alert(i == 0 ? "s1:fa0" : i == 1 ? "s1:fa1" : "s1:fa2", 9,
+						"192.0.2.1", "10.0.0.1", 1700000990 + i, 3);
+		a.flow_id = i == 2 ? -1 : 7001;    /* two alerts of one flow, one without a flow */
+		CHECK_EQ(store_alert_insert(st, &a, 4), 1);
+		CHECK_EQ(store_alert_set_incident(st, a.id, inc.id), 0);
+	}
+	CHECK_EQ(store_incident_flows_json(st, inc.id, &arr), 0);
+	CHECK_EQ(json_array_size(arr), 2);
+	CHECK(strcmp(json_string_value(json_object_get(json_array_get(arr, 0), "id")), "s1:f2") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(json_array_get(arr, 1), "id")), "s1:f1") == 0);
+	json_decref(arr);
+	CHECK_EQ(store_incident_detail_json(st, inc.id, &o), 0);
+	CHECK_EQ(json_array_size(json_object_get(o, "flows")), 2);
+	json_decref(o);
+	/* at most STORE_INCIDENT_FLOWS_MAX, the newest */
+	for (int i = 0; i < STORE_INCIDENT_FLOWS_MAX + 20; i++) {
+		snprintf(id, sizeof(id), "s1:many%d", i);
+		struct store_flow m = mk_flow(id, "s1", 7001, 1700002000 + i);
+		CHECK_EQ(store_flow_insert(st, &m, 5), 1);
+	}
+	CHECK_EQ(store_incident_flows_json(st, inc.id, &arr), 0);
+	CHECK_EQ(json_array_size(arr), STORE_INCIDENT_FLOWS_MAX);
+	snprintf(id, sizeof(id), "s1:many%d", STORE_INCIDENT_FLOWS_MAX + 19);
+	CHECK(strcmp(json_string_value(json_object_get(json_array_get(arr, 0), "id")), id) == 0);
+	json_decref(arr);
 }
 
 static void test_transactions(struct store *st)
@@ -379,6 +553,7 @@ int main(void)
 	struct store *st = NULL;
 
 	test_open_migrations();
+	test_migrate_from_v1();
 	path = tmp_db("store.db");
 	if (store_open(path, &st) != 0) {
 		printf("FAIL: cannot open %s\n", path);
@@ -387,6 +562,7 @@ int main(void)
 	test_alerts(st);
 	test_transactions(st);
 	test_incidents(st);
+	test_flows(st);
 	test_users_tokens(st, path);
 	test_audit(st);
 	test_sensors_config(st);

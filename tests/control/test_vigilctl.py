@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ctltest import Client, Server, add_user, alert, check, main  # noqa: E402
+from ctltest import T0, Client, Server, add_user, alert, check, flow, main  # noqa: E402
 
 
 def aligned(out, second):
@@ -22,6 +22,14 @@ def aligned(out, second):
     for ln in lines[1:]:
         check(len(ln) > col and ln[col - 2:col] == '  ' and ln[col] != ' ',
               'column %s not aligned in:\n%s' % (second, out))
+
+
+def section(out, title):
+    """The lines of out from the one starting with title to the next blank line."""
+    lines = out.splitlines()
+    start = [i for i, ln in enumerate(lines) if ln.startswith(title)][0]
+    end = next((i for i in range(start, len(lines)) if not lines[i]), len(lines))
+    return '\n'.join(lines[start + 1:end]) + '\n'
 
 
 def body(argv):
@@ -45,12 +53,19 @@ def body(argv):
             alert(i, sid=777, src='192.0.2.%d' % (i % 3), dst='10.0.0.9', severity=2, sensor='edge1',
                   signature='ET POLICY thing') for i in range(1, 11)]})
         sensor.expect(200, 'POST', '/api/v1/heartbeat', {'sensor': 'edge1', 'version': '0.1.0', 'ruleset': 'r9'})
+        # flow records: two of the sid 777 alerts' flows (1001, 1002), one unrelated
+        sensor.expect(200, 'POST', '/api/v1/ingest', {'sensor': 'edge1', 'alerts': [], 'flows': [
+            flow(501, 1001, sensor='edge1', src='192.0.2.1', dst='10.0.0.9', start=T0, end=T0 + 30),
+            flow(502, 1002, sensor='edge1', src='2001:db8::1', dst='2001:db8::9', src_port=5353, dest_port=None,
+                 proto='UDP', state='new', reason='', start=T0 + 1, end=T0 + 60),
+            flow(503, 5555, sensor='edge1', start=T0 + 2, end=T0 + 5)]})
         # an alert with only the required fields: absent ones print as "-"
         sensor.expect(200, 'POST', '/api/v1/ingest', {'sensor': 'edge1', 'alerts': [
             {'id': 'edge1:min', 'ts': '2024-01-01T00:00:00Z', 'sid': 778, 'severity': 3, 'src_ip': '192.0.2.50',
              'dest_ip': '10.0.0.50'}]})
         out, _ = run('incident', 'show', str(admin.expect(200, 'GET', '/api/v1/incidents?limit=1')[0]['id']))
         check('sid 778 on 10.0.0.50' in out and '192.0.2.50  10.0.0.50  -' in out, out)
+        check('Flows (0 records):\nSTART  SRC  DEST  PROTO  PKTS  BYTES  STATE\n(none)\n' in out, out)
 
         out, _ = run('health')
         check(out == 'ok (version 0.1.0)\n', 'health: %r' % out)
@@ -88,6 +103,17 @@ def body(argv):
         out, _ = run('incident', 'show', iid)
         check('alert_count' in out and 'Timeline:' in out and 'Evidence (10 sampled alerts):' in out and
               'ET POLICY thing on 10.0.0.9' in out, out)
+        # the flows table comes after the evidence, newest (by end) first
+        check(out.index('Evidence (') < out.index('Flows (2 records):') < out.index('Notifications:'), out)
+        fl = section(out, 'Flows (')
+        check(fl.splitlines()[0].split() == ['START', 'SRC', 'DEST', 'PROTO', 'PKTS', 'BYTES', 'STATE'], fl)
+        aligned(fl, 'SRC')
+        aligned(fl, 'STATE')
+        rows = [ln.split() for ln in fl.splitlines()[1:]]
+        check(rows == [['2023-11-14T22:13:21.000000+00:00', '[2001:db8::1]:5353', '2001:db8::9', 'UDP', '3/2',
+                        '300/200', 'new/-'],
+                       ['2023-11-14T22:13:20.000000+00:00', '192.0.2.1:40000', '10.0.0.9:80', 'TCP', '3/2',
+                        '300/200', 'closed/timeout']], 'flows table:\n' + fl)
         out, _ = run('incident', 'ack', iid, '--token', bob)
         check('acknowledged' in out, out)
         _, err = run('incident', 'ack', iid, rc=1)
@@ -108,6 +134,24 @@ def body(argv):
         aligned(out, 'ID')
         out, _ = run('--json', 'alerts', '--src-ip', '192.0.2.1')
         check(len(json.loads(out)) == 4, 'alerts --src-ip')
+        out, _ = run('flows')
+        check(out.splitlines()[0].split() == ['START', 'END', 'ID', 'FLOW', 'ID', 'SRC', 'DEST', 'PROTO', 'PKTS',
+                                              'BYTES', 'STATE'], out)
+        check(len(out.splitlines()) == 4 and 'edge1:503' in out, out)
+        aligned(out, 'FLOW ID')
+        aligned(out, 'BYTES')
+        check(out.splitlines()[1].split()[2:4] == ['edge1:502', '1002'], 'flows newest first:\n' + out)
+        out, _ = run('flows', '--sensor', 'edge1', '--flow-id', '1001')
+        check(len(out.splitlines()) == 2 and 'edge1:501' in out and '10.0.0.9:80' in out, out)
+        out, _ = run('flows', '--sensor', 'edge2')
+        check(out.splitlines()[1:] == ['(none)'], out)
+        out, _ = run('--json', 'flows', '--limit', '1')
+        fj = json.loads(out)
+        check(len(fj) == 1 and fj[0]['id'] == 'edge1:502' and 'type' not in fj[0] and 'dest_port' not in fj[0], fj)
+        _, err = run('flows', '--flow-id', 'x', rc=1)
+        check('flow_id: expected an integer' in err and 'HTTP 400' in err, err)
+        out, _ = run('--json', 'incident', 'show', iid)
+        check([f['id'] for f in json.loads(out)['flows']] == ['edge1:502', 'edge1:501'], out)
         out, _ = run('sensors')
         check('edge1' in out and 'r9' in out, out)
 
@@ -141,7 +185,7 @@ def body(argv):
 
         for args in ([], ['frob'], ['incident', 'ack'], ['incident', 'ack', 'abc'], ['alerts', '--bogus', '1'],
                      ['token', 'create'], ['escalation', 'set', '/nonexistent.json'], ['incidents', 'all'],
-                     ['--url']):
+                     ['flows', 'all'], ['flows', '--bogus', '1'], ['flows', '--limit'], ['--url']):
             run(*args, rc=2)
         _, err = run('--url', 'http://127.0.0.1:1', 'health', rc=1)
         check('vigilctl: http://127.0.0.1:1/healthz:' in err, err)

@@ -4,8 +4,9 @@
  * (control/api/api_parse.c): every body kind, chosen by the first input
  * byte (kind = 1 + byte % (API_BODY_N - 1)), the rest is the body.  An
  * accepted body must satisfy the parser's promises (checked here: ranges,
- * counts, non-NULL required fields); a refused one must come with a
- * message.  The input is also tried as an RFC 3339 time.
+ * lengths, counts, non-NULL required fields, for the ingest body's alerts
+ * and flow records alike); a refused one must come with a message.  The
+ * input is also tried as an RFC 3339 time.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +31,24 @@ static void check_body(const struct api_body *b)
 			REQUIRE(a->src_port >= -1 && a->src_port <= 65535);
 			REQUIRE(a->dest_port >= -1 && a->dest_port <= 65535);
 			REQUIRE(api_parse_time(a->ts, &t) == 0 && t == a->ts_epoch);
+		}
+		REQUIRE((b->u.ingest.nflows == 0) == (b->u.ingest.flows == NULL));
+		for (size_t i = 0; i < b->u.ingest.nflows; i++) {
+			const struct store_flow *f = &b->u.ingest.flows[i];
+			int64_t t;
+			REQUIRE(f->id && *f->id && strlen(f->id) <= 200 && f->sensor == b->u.ingest.sensor);
+			REQUIRE(f->start && f->end && f->src_ip && f->dest_ip);
+			REQUIRE(strlen(f->src_ip) <= 45 && strlen(f->dest_ip) <= 45);
+			REQUIRE(f->flow_id >= 0);
+			REQUIRE(f->src_port >= -1 && f->src_port <= 65535);
+			REQUIRE(f->dest_port >= -1 && f->dest_port <= 65535);
+			REQUIRE(f->pkts_toserver >= 0 && f->pkts_toclient >= 0);
+			REQUIRE(f->bytes_toserver >= 0 && f->bytes_toclient >= 0);
+			REQUIRE(!f->proto || strlen(f->proto) <= 32);
+			REQUIRE(!f->state || strlen(f->state) <= 32);
+			REQUIRE(!f->reason || strlen(f->reason) <= 32);
+			REQUIRE(api_parse_time(f->start, &t) == 0 && t == f->start_epoch);
+			REQUIRE(api_parse_time(f->end, &t) == 0 && t == f->end_epoch);
 		}
 		break;
 	case API_BODY_HEARTBEAT:
