@@ -17,6 +17,7 @@ const char *const incident_blind_counters[] = {
 	"flow.emerg_evicted",
 	"flow.no_flow",
 	"stream.session_memcap",
+	"control.spool_drops",   /* alerts the dataplane could not keep for us */
 	NULL,
 };
 

@@ -380,6 +380,19 @@ static void test_blind_spots(struct store *st)
 	CHECK_EQ(inc.alert_count, 2);   /* joined the open one */
 	CHECK_EQ(evs.n, 2);             /* opened (counter), opened (silent) */
 	incident_events_clear(&evs);
+
+	/* alerts the sensor's spool dropped: we are blind to them */
+	json_t *d1 = json_pack("{s:i}", "control.spool_drops", 0), *d2 = json_pack("{s:i}", "control.spool_drops", 7);
+	char *td1 = json_dumps(d1, 0);
+	CHECK_EQ(incident_heartbeat(st, &cfg, "edge2", NULL, d1, "sensor1", T0 + 300, &evs), 0);
+	CHECK_EQ(incident_heartbeat(st, &cfg, "edge2", td1, d2, "sensor1", T0 + 310, &evs), 1);
+	CHECK_EQ(store_incident_find_open(st, "blind:edge2:control.spool_drops", &inc), 0);
+	free(td1);
+	json_decref(d1);
+	json_decref(d2);
+
+	CHECK_EQ(evs.n, 1);
+	incident_events_clear(&evs);
 	json_decref(c1);
 	json_decref(c2);
 	json_decref(c3);
