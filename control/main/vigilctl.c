@@ -405,14 +405,29 @@ static int cmd_incident(struct ctl *c, int argc, char **argv)
 		return incident_change(c, pos[1], "assign", json_pack("{s:s}", "assignee", pos[0]));
 	if (strcmp(sub, "note") == 0 && npos == 2 && is_id(pos[1]))
 		return incident_change(c, pos[1], "note", json_pack("{s:s}", "text", pos[0]));
+	/* resolve / investigate / mitigate / close ID: status shortcuts */
+	static const char *const shortcut[][2] = {
+		{ "resolve", "resolved" }, { "investigate", "investigating" }, { "mitigate", "mitigated" },
+		{ "close", "closed" },
+	};
+	const char *st = NULL, *id = NULL;
 	if (strcmp(sub, "status") == 0 && npos == 2 && is_id(pos[1])) {
-		json_t *b = json_pack("{s:s}", "status", pos[0]);
+		st = pos[0];
+		id = pos[1];
+	}
+	for (size_t i = 0; i < sizeof(shortcut) / sizeof(shortcut[0]) && !st; i++)
+		if (strcmp(sub, shortcut[i][0]) == 0 && npos == 1 && is_id(pos[0])) {
+			st = shortcut[i][1];
+			id = pos[0];
+		}
+	if (st) {
+		json_t *b = json_pack("{s:s}", "status", st);
 		if (reason)
 			json_object_set_new(b, "reason", json_string(reason));
-		return incident_change(c, pos[1], "status", b);
+		return incident_change(c, id, "status", b);
 	}
 	return usage("incident show ID | ack ID | assign USER ID | note TEXT ID | "
-		     "status S [--reason R] ID");
+		     "status S [--reason R] ID | resolve|investigate|mitigate|close [--reason R] ID");
 }
 
 static int cmd_alerts(struct ctl *c, int argc, char **argv)

@@ -128,6 +128,16 @@ def body(argv):
                                                  'acknowledged -> resolved: false positive'], tl)
         _, err = run('incident', 'show', '99999', rc=1)
         check('not found (HTTP 404)' in err, err)
+        # the status shortcuts: reopen (incident manager: admin here), then investigate, mitigate, resolve
+        run('incident', 'status', 'open', '--reason', 'came back', iid)
+        run('incident', 'ack', iid)
+        for cmd, st in (('investigate', 'investigating'), ('mitigate', 'mitigated'), ('resolve', 'resolved')):
+            out, _ = run('incident', cmd, iid)
+            check(st in out, '%s: %s' % (cmd, out))
+        out, _ = run('--json', 'incident', 'show', iid)
+        check(json.loads(out)['status'] == 'resolved' and json.loads(out)['mitigated_at'], out)
+        _, err = run('incident', 'resolve', rc=2)
+        check('resolve|investigate|mitigate|close' in err, err)
 
         out, _ = run('alerts', '--sid', '777', '--limit', '3')
         check(len(out.splitlines()) == 4, 'alerts --limit 3:\n' + out)
