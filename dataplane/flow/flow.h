@@ -19,6 +19,7 @@
 #define VIGIL_FLOW_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ctr.h"
@@ -89,11 +90,18 @@ struct flow_table_cfg {
 /* Called for each ended flow record, from the owning worker's thread. */
 typedef void (*flow_emit_fn)(void *arg, const struct flow *f, enum flow_end_reason r);
 
+/* Called by flow_table_expire for an idle flow about to time out: true
+ * keeps it for another idle period (its packets went where the table does
+ * not see them, e.g. bypassed in XDP; the callback folds their counts into
+ * the flow).  Owning worker's thread. */
+typedef bool (*flow_keep_fn)(void *arg, struct flow *f, uint64_t now_ns);
+
 struct flow_table;
 
 int flow_table_create(struct flow_table **out, const struct flow_table_cfg *cfg,
 		      struct ctr_block *ctr, flow_emit_fn emit, void *emit_arg);
 void flow_table_destroy(struct flow_table *ft);
+void flow_table_set_keep(struct flow_table *ft, flow_keep_fn keep, void *arg);
 
 /*
  * Account one decoded IP packet.  Returns its flow (valid until the next

@@ -46,6 +46,8 @@ struct flow_table {
 	struct ctr_block *ctr;
 	flow_emit_fn emit;
 	void *emit_arg;
+	flow_keep_fn keep;
+	void *keep_arg;
 };
 
 
@@ -568,11 +570,26 @@ unsigned flow_table_expire(struct flow_table *ft, uint64_t now_ns, unsigned budg
 			struct flow *f = &ft->flows[l->head];
 			if (now_ns < f->last_ns + l->timeout_ns)
 				break;
-			flow_end(ft, f, FLOW_END_TIMEOUT);
 			n++;
+			if (ft->keep && ft->keep(ft->keep_arg, f, now_ns)) {
+				/* still alive where we cannot see it (bypassed in the
+				 * kernel): a fresh idle period */
+				if (f->last_ns < now_ns)
+					f->last_ns = now_ns;
+				lru_unlink(ft, f);
+				lru_append(ft, f, class_of(f));
+				continue;
+			}
+			flow_end(ft, f, FLOW_END_TIMEOUT);
 		}
 	}
 	return n;
+}
+
+void flow_table_set_keep(struct flow_table *ft, flow_keep_fn keep, void *arg)
+{
+	ft->keep = keep;
+	ft->keep_arg = arg;
 }
 
 void flow_table_flush(struct flow_table *ft, uint64_t end_ns)

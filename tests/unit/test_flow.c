@@ -487,6 +487,53 @@ static void test_expire(void)
 	flow_table_destroy(ft);
 }
 
+/* The keep hook (XDP bypass): kept flows get another idle period with
+ * what the hook folded in; a flow the hook lets go ends as usual. */
+static unsigned keep_calls, keep_left;
+
+static bool keep_cb(void *arg, struct flow *f, uint64_t now)
+{
+	(void)arg, (void)now;
+	keep_calls++;
+	if (!keep_left)
+		return false;
+	keep_left--;
+	f->pkts[0] += 10;   /* what the kernel counted meanwhile */
+	f->bytes[0] += 1000;
+	return true;
+}
+
+static void test_keep(void)
+{
+	cur_test = "expire_keep";
+	struct flow_table_cfg c = base_cfg();
+	struct flow_table *ft = mk_table(&c);
+	int ts;
+
+	flow_table_set_keep(ft, keep_cb, NULL);
+	struct pkt p = mkpkt("192.0.2.1", "198.51.100.1", 17, 4000, 53, 0, 60, 10 * S);
+	upd(ft, p, &ts);
+	p = mkpkt("192.0.2.1", "198.51.100.1", 17, 4001, 53, 0, 60, 12 * S);
+	upd(ft, p, &ts);
+	keep_left = 1;   /* the first due flow is kept once */
+	CHECK_EQ(flow_table_expire(ft, 41 * S, 100), 1);   /* 4000 due at 40 s: kept; 4001 not due */
+	CHECK_EQ(nrecs, 0);
+	CHECK_EQ(keep_calls, 1);
+	CHECK_EQ(flow_table_live(ft), 2);
+	CHECK_EQ(flow_table_expire(ft, 42 * S, 100), 1);   /* 4001 due at 42 s, hook says no */
+	CHECK_EQ(nrecs, 1);
+	CHECK_EQ(recs[0].f.key.port[0], 4001);
+	CHECK_EQ(flow_table_expire(ft, 70 * S, 100), 0);   /* 4000 restarted its idle period at 41 s */
+	CHECK_EQ(flow_table_expire(ft, 71 * S, 100), 1);
+	CHECK_EQ(nrecs, 2);
+	CHECK_EQ(recs[1].f.key.port[0], 4000);
+	CHECK_EQ(recs[1].f.pkts[0], 11);     /* its own packet and the 10 folded in */
+	CHECK_EQ(recs[1].f.bytes[0], 1060);
+	CHECK_EQ(recs[1].f.last_ns, 41 * S);
+	CHECK_EQ(flow_table_live(ft), 0);
+	flow_table_destroy(ft);
+}
+
 static void test_eviction(void)
 {
 	cur_test = "evict_lru";
@@ -1013,6 +1060,7 @@ int main(void)
 	test_udp_icmp_state();
 	test_lazy_timeout();
 	test_expire();
+	test_keep();
 	test_eviction();
 	test_active_timeout();
 	test_active_timeout_keeps_state();
