@@ -113,6 +113,12 @@
 	X(DETECT_PASSED,     "detect.passed",          "packets a pass rule exempted from further inspection") \
 	X(DETECT_DROP_FLOWS, "detect.drop_flows",      "flows marked for dropping by a drop or reject rule") \
 	X(DETECT_THR_FULL,   "detect.threshold_table_full", "threshold entries not tracked because the threshold table was full (the alert is raised)") \
+	X(BYPASS_PASS,       "bypass.pass_rule",       "flows handed to the XDP bypass: a pass rule matched") \
+	X(BYPASS_DEPTH,      "bypass.stream_depth",    "flows handed to the XDP bypass: both directions reached the reassembly depth") \
+	X(BYPASS_TLS,        "bypass.encrypted",       "flows handed to the XDP bypass: TLS application data both ways (encrypted bulk)") \
+	X(BYPASS_ERR,        "bypass.insert_errors",   "flows that could not be put in the XDP bypass map (full, or no program)") \
+	X(BYPASS_PKTS,       "bypass.packets",         "packets of bypassed flows counted in XDP and folded into their flow records") \
+	X(BYPASS_BYTES,      "bypass.bytes",           "bytes of bypassed flows counted in XDP and folded into their flow records") \
 	X(OUT_RECORDS,       "output.records",         "records pushed to the output thread") \
 	X(OUT_RING_DROP,     "output.ring_drops",      "records dropped because the output ring was full (live input only)") \
 	X(OUT_RING_WAIT,     "output.ring_waits",      "times a worker waited for room in its output ring (offline input)") \

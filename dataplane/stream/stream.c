@@ -399,6 +399,11 @@ bool stream_dir_has_base(const struct stream_dir *d)
 	return d->flags & F_BASE;
 }
 
+bool stream_dir_done(const struct stream_dir *d)
+{
+	return d->flags & F_DONE;
+}
+
 uint64_t stream_dir_delivered(const struct stream_dir *d)
 {
 	return d->next;

@@ -116,6 +116,8 @@ void stream_dir_init(struct stream_dir *d);
  * offset 0.  On an initialised direction that holds no chunks. */
 void stream_dir_set_base(struct stream_dir *d, uint32_t seq);
 bool stream_dir_has_base(const struct stream_dir *d);
+/* The direction reached the depth: nothing more will be delivered. */
+bool stream_dir_done(const struct stream_dir *d);
 
 /*
  * Add one segment: len bytes at sequence number seq.  Delivers through fn,

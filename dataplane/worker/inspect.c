@@ -13,11 +13,16 @@ enum {
 	IS_SYN = 1u << 0,            /* the session began with a SYN: reassembled */
 	IS_MID = 1u << 1,            /* picked up mid-stream and reassembled (stream.midstream) */
 	IS_UNTRACKED = 1u << 2,      /* picked up mid-stream, not reassembled */
+	IS_TLS_OFF = 1u << 3,        /* a direction's stream is not (or no longer followed as) TLS */
+	IS_TLS_APP0 = 1u << 4,       /* TLS application data seen to the server */
+	IS_TLS_APP1 = 1u << 5,       /* ... and to the client */
+	IS_BYPASSED = 1u << 6,       /* handed to the bypass: once */
 };
 
 struct islot {
 	struct stream_dir sd[2];
 	struct detect_flow dfl;
+	uint32_t tls_left[2];        /* bytes of the current TLS record still to come */
 	uint16_t carry_len[2];
 	uint8_t flags;
 	uint32_t next_free;
@@ -33,6 +38,8 @@ struct inspect {
 	struct ctr_block *ctr;
 	inspect_alert_fn emit;
 	void *arg;
+	inspect_bypass_fn bypass;    /* NULL: no bypass */
+	void *bypass_arg;
 	struct islot *slots;
 	uint8_t *carry;              /* [slot][direction][cfg.carry] */
 	uint32_t free_head;
@@ -102,6 +109,12 @@ void inspect_destroy(struct inspect *in)
 	free(in->carry);
 	free(in->win);
 	free(in);
+}
+
+void inspect_set_bypass(struct inspect *in, inspect_bypass_fn fn, void *arg)
+{
+	in->bypass = fn;
+	in->bypass_arg = arg;
 }
 
 void inspect_set_engine(struct inspect *in, const struct detect_engine *de, struct detect_thread *dt)
@@ -185,12 +198,26 @@ static uint32_t flow_flags(const struct inspect *in, const struct flow *f, int t
 	return fl;
 }
 
+/* The flow needs no more inspection: hand it to the bypass (once). */
+static void bypass(struct inspect *in, struct flow *f, struct islot *s, enum ctr_id why)
+{
+	if (!in->bypass || (s && (s->flags & IS_BYPASSED)))
+		return;
+	if (s)
+		s->flags |= IS_BYPASSED;
+	ctr_inc(in->ctr, why);
+	if (!in->bypass(in->bypass_arg, f))
+		ctr_inc(in->ctr, CTR_BYPASS_ERR);
+}
+
 static void verdict(struct inspect *in, struct flow *f, uint32_t res)
 {
 	if (!f)
 		return;
-	if (res & DETECT_R_PASS_FLOW)
+	if ((res & DETECT_R_PASS_FLOW) && !(f->fl & FLOW_F_PASS)) {
 		f->fl |= FLOW_F_PASS;
+		bypass(in, f, slot_of(in, f), CTR_BYPASS_PASS);
+	}
 	if ((res & DETECT_R_DROP) && !(f->fl & FLOW_F_DROP)) {
 		f->fl |= FLOW_F_DROP;
 		ctr_inc(in->ctr, CTR_DETECT_DROP_FLOWS);
@@ -233,6 +260,49 @@ static void stream_inspect(struct inspect *in, const uint8_t *buf, uint32_t len,
 	verdict(in, f, res);
 }
 
+/*
+ * Encrypted bulk: follow the TLS record layer of each direction from its
+ * first byte (type 20-23, version 3.x, length <= 2^14 + 2048); records of
+ * type 23 (application data) both ways mean the handshake is over and the
+ * rest is ciphertext no rule can read: bypass.  A direction that does not
+ * start as TLS, breaks the framing or has a gap is not followed further.
+ */
+static void tls_walk(struct inspect *in, struct islot *s, int d, const uint8_t *b, uint32_t n,
+		     uint64_t off, bool gap)
+{
+	if (!in->bypass || (s->flags & (IS_TLS_OFF | IS_BYPASSED)))
+		return;
+	if (gap || (off == 0 && (n < 3 || b[0] != 22 || b[1] != 3))) {
+		s->flags |= IS_TLS_OFF;
+		return;
+	}
+	while (n) {
+		if (s->tls_left[d]) {
+			uint32_t k = n < s->tls_left[d] ? n : s->tls_left[d];
+			s->tls_left[d] -= k;
+			b += k;
+			n -= k;
+			continue;
+		}
+		if (n < 5 || b[0] < 20 || b[0] > 23 || b[1] != 3) {   /* a header split across deliveries, or not TLS */
+			s->flags |= IS_TLS_OFF;
+			return;
+		}
+		uint32_t len = (uint32_t)b[3] << 8 | b[4];
+		if (len > 16384 + 2048) {
+			s->flags |= IS_TLS_OFF;
+			return;
+		}
+		if (b[0] == 23)
+			s->flags |= d == 0 ? IS_TLS_APP0 : IS_TLS_APP1;
+		s->tls_left[d] = len;
+		b += 5;
+		n -= 5;
+	}
+	if ((s->flags & (IS_TLS_APP0 | IS_TLS_APP1)) == (IS_TLS_APP0 | IS_TLS_APP1))
+		bypass(in, in->cur_f, s, CTR_BYPASS_TLS);
+}
+
 /* stream_deliver_fn: new in-order bytes of the current direction */
 static void deliver(void *arg, const uint8_t *data, uint32_t len, uint64_t off, bool gap)
 {
@@ -243,8 +313,8 @@ static void deliver(void *arg, const uint8_t *data, uint32_t len, uint64_t off, 
 	uint8_t *carry = in->carry + ((size_t)(s - in->slots) * 2 + (size_t)d) * cap;
 	uint32_t cl = gap ? 0 : s->carry_len[d];
 
-	(void)off;
 	ctr_add(in->ctr, CTR_STREAM_BYTES, len);
+	tls_walk(in, s, d, data, len, off, gap);
 	while (len && !(in->cur_f->fl & FLOW_F_PASS)) {
 		uint32_t take = len < WIN_DATA ? len : WIN_DATA;
 		memcpy(in->win, carry, cl);
@@ -355,9 +425,12 @@ static void inspect_one(struct inspect *in, const struct pkt *p, struct flow *f,
 	in->cur_cnt = cnt;
 	in->cur_nopkt = false;
 	in->cur_quiet = quiet;
-	if (p->payload_len)
+	if (p->payload_len) {
 		stream_dir_add(in->sp, &s->sd[d], p->tcp_seq + ((p->tcp_flags & 0x02) ? 1 : 0),
 			       p->data + p->payload_off, p->payload_len, deliver, in);
+		if (stream_dir_done(&s->sd[0]) && stream_dir_done(&s->sd[1]))
+			bypass(in, f, s, CTR_BYPASS_DEPTH);
+	}
 	if (p->tcp_flags & 0x05)   /* FIN or RST: nothing fills the gaps any more */
 		while (stream_dir_chunks(&s->sd[d]) && stream_dir_flush(in->sp, &s->sd[d], deliver, in))
 			;

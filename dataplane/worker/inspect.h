@@ -56,6 +56,12 @@ struct inspect_alert {
 
 typedef void (*inspect_alert_fn)(void *arg, const struct inspect_alert *ia);
 
+/* The flow needs no more inspection (a pass rule; both stream directions at
+ * the depth; TLS application data both ways): the worker may stop its
+ * packets before user space (XDP bypass).  Called once per flow; false:
+ * it could not (counted bypass.insert_errors). */
+typedef bool (*inspect_bypass_fn)(void *arg, struct flow *f);
+
 struct inspect;
 
 /* DT is this worker's matcher for DE; the caller owns both (and frees DT
@@ -63,6 +69,9 @@ struct inspect;
 int inspect_create(struct inspect **out, const struct inspect_cfg *cfg,
 		   const struct detect_engine *de, struct detect_thread *dt, struct flow_table *ft,
 		   struct ctr_block *ctr, inspect_alert_fn emit, void *arg);
+
+/* Ask for bypass decisions (NULL: none, the default). */
+void inspect_set_bypass(struct inspect *in, inspect_bypass_fn fn, void *arg);
 
 /* A ruleset reload, between packets: from now on inspect with DE through
  * DT (the caller's, as above).  Flows in progress keep their reassembly,
