@@ -119,6 +119,16 @@
 	X(BYPASS_ERR,        "bypass.insert_errors",   "flows that could not be put in the XDP bypass map (full, or no program)") \
 	X(BYPASS_PKTS,       "bypass.packets",         "packets of bypassed flows counted in XDP and folded into their flow records") \
 	X(BYPASS_BYTES,      "bypass.bytes",           "bytes of bypassed flows counted in XDP and folded into their flow records") \
+	X(XDP_RX,            "xdp.packets",            "packets the XDP program saw (xdp.interface)") \
+	X(XDP_BYTES,         "xdp.bytes",              "bytes the XDP program saw") \
+	X(XDP_PARSE_ERR,     "xdp.parse_errors",       "packets with truncated or malformed headers in XDP (passed on)") \
+	X(XDP_NON_IP,        "xdp.non_ip",             "packets without IP seen in XDP") \
+	X(XDP_BLOCK_DROP,    "xdp.block_dropped",      "packets dropped in XDP: blocklisted source or destination (inline mode)") \
+	X(XDP_BLOCK_TAG,     "xdp.block_tagged",       "blocklisted packets tagged in XDP and handed on (tap mode)") \
+	X(XDP_BYPASS_DROP,   "xdp.bypass_dropped",     "packets of bypassed flows kept from user space in XDP (tap mode)") \
+	X(XDP_BYPASS_PASS,   "xdp.bypass_passed",      "packets of bypassed flows passed to the kernel in XDP (inline mode)") \
+	X(XDP_TO_XSK,        "xdp.to_xsk",             "packets XDP redirected to an AF_XDP socket") \
+	X(XDP_TO_KERNEL,     "xdp.to_kernel",          "packets XDP passed to the kernel") \
 	X(OUT_RECORDS,       "output.records",         "records pushed to the output thread") \
 	X(OUT_RING_DROP,     "output.ring_drops",      "records dropped because the output ring was full (live input only)") \
 	X(OUT_RING_WAIT,     "output.ring_waits",      "times a worker waited for room in its output ring (offline input)") \

@@ -24,6 +24,9 @@
 #include "vigil_rules.h"
 #include "vigil_schema.h"
 #include "vigil_ship.h"
+#ifdef VIGIL_HAVE_XDP
+#include "vigil_xdp.h"
+#endif
 #include "vlog.h"
 
 #ifndef VIGIL_VERSION
@@ -186,6 +189,9 @@ int main(int argc, char **argv)
 	struct vigil_reload *reloader = NULL;
 	struct pipeline_ctl *ctl = NULL;
 	struct detect_fbreg *fbreg = NULL;
+#ifdef VIGIL_HAVE_XDP
+	struct vigil_xdp *xdp = NULL;
+#endif
 	char err[1024] = "";
 	int rc = 2, opt;
 
@@ -395,6 +401,18 @@ int main(int argc, char **argv)
 			    err, sizeof(err)) != 0)
 		goto fail;
 	vigil_ship_attach(ship, &pc.eve);
+#ifdef VIGIL_HAVE_XDP
+	if (vigil_xdp_open(&xdp, cfg, &pc, err, sizeof(err)) != 0)
+		goto fail;
+	if (xdp && cfg_get_bool(cfg, "xdp.blocklist"))
+		vigil_ship_set_blocklist(ship, vigil_xdp_blocklist, xdp);
+#else
+	if (cfg_get_str(cfg, "xdp.interface")[0]) {
+		snprintf(err, sizeof(err), "xdp.interface: this vigil was built without the XDP program "
+			 "(clang and bpftool were missing)");
+		goto fail;
+	}
+#endif
 
 	/* Live reloads (SIGHUP, the command socket) need rules to start from. */
 	if (de) {
@@ -440,6 +458,7 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	summary_print(stdout, src->desc, pc.eve.path, &res);
+	vigil_ship_set_blocklist(ship, NULL, NULL);
 	vigil_ship_close(ship, stdout);
 	ship = NULL;
 	rc = 0;
@@ -449,9 +468,13 @@ fail:
 out:
 	g_src = NULL;
 	vigil_ship_set_reload(ship, NULL);
+	vigil_ship_set_blocklist(ship, NULL, NULL);
 	vigil_reload_stop(reloader);
 	pipeline_ctl_destroy(ctl);
 	vigil_ship_close(ship, NULL);
+#ifdef VIGIL_HAVE_XDP
+	vigil_xdp_close(xdp);
+#endif
 	io_destroy(src);
 	detect_engine_destroy(de);
 	detect_fbreg_destroy(fbreg);

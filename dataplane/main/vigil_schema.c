@@ -106,6 +106,15 @@ const struct cfg_key vigil_schema[] = {
 	{ "unix-command.filename", CFG_T_STRING, "vigil.sock", 0, 0, NULL,
 	  "the command socket; a relative name is in the log directory" },
 
+	{ "xdp.interface", CFG_T_STRING, "", 0, 0, NULL,
+	  "interface where vigil's XDP program runs (vigil-xdp attach, or DPDK net_af_xdp with xdp_prog=); empty: none" },
+	{ "xdp.mode", CFG_T_ENUM, "tap", 0, 0, "tap|inline",
+	  "what the program does with blocklisted packets: tap tags them, inline drops them" },
+	{ "xdp.bypass", CFG_T_BOOL, "yes", 0, 0, NULL,
+	  "stop sending flows that need no more inspection to user space (pass rule, stream depth, TLS bulk); XDP counts them" },
+	{ "xdp.blocklist", CFG_T_BOOL, "yes", 0, 0, NULL,
+	  "apply the blocklist the control plane sends (it replaces the program's blocklist)" },
+
 	{ "control.url", CFG_T_STRING, "", 0, 0, NULL,
 	  "control plane to ship alerts and heartbeats to, e.g. http://127.0.0.1:8470; empty: none" },
 	{ "control.token", CFG_T_STRING, "", 0, 0, NULL,

@@ -26,8 +26,11 @@ struct vigil_ship {
 	char sensor[65];
 	char spool_dir[PATH_MAX];
 	char config_hash[17];
+	bool rules_wanted;           /* control.rules */
 	pthread_mutex_t hook_mu;       /* guards reload against its removal at exit */
 	struct vigil_reload *reload;
+	void (*blocklist)(void *arg, json_t *entries);   /* under hook_mu */
+	void *blocklist_arg;
 	const char *token;
 };
 
@@ -73,14 +76,15 @@ static void hb_fill(void *arg, json_t *hb)
 static void hb_answer(void *arg, json_t *ans)
 {
 	struct vigil_ship *vs = arg;
-	json_t *rs = json_object_get(ans, "ruleset");
+	json_t *rs = json_object_get(ans, "ruleset"), *bl = json_object_get(ans, "blocklist");
 
-	if (!json_is_object(rs))
-		return;
 	pthread_mutex_lock(&vs->hook_mu);
-	vigil_reload_want(vs->reload, json_string_value(json_object_get(rs, "id")),
-			  json_string_value(json_object_get(rs, "engine_id")),
-			  json_string_value(json_object_get(rs, "url")));
+	if (json_is_object(rs) && vs->rules_wanted)
+		vigil_reload_want(vs->reload, json_string_value(json_object_get(rs, "id")),
+				  json_string_value(json_object_get(rs, "engine_id")),
+				  json_string_value(json_object_get(rs, "url")));
+	if (json_is_array(bl) && vs->blocklist)
+		vs->blocklist(vs->blocklist_arg, bl);
 	pthread_mutex_unlock(&vs->hook_mu);
 }
 
@@ -172,6 +176,7 @@ int vigil_ship_open(struct vigil_ship **out, const struct cfg *c, const char *lo
 		}
 	}
 	snprintf(vs->spool_dir, sizeof(vs->spool_dir), "%s", spool_dir);
+	vs->rules_wanted = cfg_get_bool(c, "control.rules");
 	vigil_config_hash(c, vs->config_hash);
 	uint64_t hb_ms = cfg_get_duration_ms(c, "control.heartbeat");
 	struct ship_cfg sc = {
@@ -186,7 +191,7 @@ int vigil_ship_open(struct vigil_ship **out, const struct cfg *c, const char *lo
 		.ruleset = ruleset ? ruleset : "",
 		.retry_max_ms = (uint32_t)cfg_get_duration_ms(c, "control.retry-max"),
 		.hb_fill = hb_fill,
-		.hb_answer = cfg_get_bool(c, "control.rules") ? hb_answer : NULL,
+		.hb_answer = hb_answer,
 		.hb_arg = vs,
 	};
 	rc = ship_create(&vs->sh, &sc, put_counters, vs, err, errlen);
@@ -229,6 +234,16 @@ void vigil_ship_set_reload(struct vigil_ship *vs, struct vigil_reload *r)
 		return;
 	pthread_mutex_lock(&vs->hook_mu);
 	vs->reload = r;
+	pthread_mutex_unlock(&vs->hook_mu);
+}
+
+void vigil_ship_set_blocklist(struct vigil_ship *vs, void (*fn)(void *arg, json_t *entries), void *arg)
+{
+	if (!vs)
+		return;
+	pthread_mutex_lock(&vs->hook_mu);
+	vs->blocklist = fn;
+	vs->blocklist_arg = arg;
 	pthread_mutex_unlock(&vs->hook_mu);
 }
 

@@ -9,6 +9,8 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "cfg.h"
 #include "eve.h"
 
@@ -34,6 +36,10 @@ void vigil_ship_heartbeat_soon(struct vigil_ship *vs);
  * control plane names in a heartbeat answer goes to it (VS may be NULL). */
 struct vigil_reload;
 void vigil_ship_set_reload(struct vigil_ship *vs, struct vigil_reload *r);
+
+/* The blocklist a heartbeat answer carries ("blocklist": [...]) goes to FN
+ * on the shipper thread (NULL: ignored). */
+void vigil_ship_set_blocklist(struct vigil_ship *vs, void (*fn)(void *arg, json_t *entries), void *arg);
 
 /* The spool directory (where fetched rulesets are kept, in rules/), and
  * the sensor's token (NULL for a NULL VS). */

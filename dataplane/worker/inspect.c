@@ -17,6 +17,7 @@ enum {
 	IS_TLS_APP0 = 1u << 4,       /* TLS application data seen to the server */
 	IS_TLS_APP1 = 1u << 5,       /* ... and to the client */
 	IS_BYPASSED = 1u << 6,       /* handed to the bypass: once */
+	IS_BYPASS_FAILED = 1u << 7,  /* the bypass refused it: not again */
 };
 
 struct islot {
@@ -198,16 +199,31 @@ static uint32_t flow_flags(const struct inspect *in, const struct flow *f, int t
 	return fl;
 }
 
-/* The flow needs no more inspection: hand it to the bypass (once). */
+/* The flow needs no more inspection: hand it to the bypass (once).  The
+ * slot remembers it (a flow without one gets one; without a free slot it
+ * is not bypassed: its packets would be counted nowhere). */
 static void bypass(struct inspect *in, struct flow *f, struct islot *s, enum ctr_id why)
 {
-	if (!in->bypass || (s && (s->flags & IS_BYPASSED)))
+	if (!in->bypass || (s && (s->flags & (IS_BYPASSED | IS_BYPASS_FAILED))))
 		return;
-	if (s)
-		s->flags |= IS_BYPASSED;
-	ctr_inc(in->ctr, why);
-	if (!in->bypass(in->bypass_arg, f))
+	if (!s && !(s = slot_new(in, f))) {
 		ctr_inc(in->ctr, CTR_BYPASS_ERR);
+		return;
+	}
+	ctr_inc(in->ctr, why);
+	if (in->bypass(in->bypass_arg, f)) {
+		s->flags |= IS_BYPASSED;
+	} else {
+		s->flags |= IS_BYPASS_FAILED;
+		ctr_inc(in->ctr, CTR_BYPASS_ERR);
+	}
+}
+
+bool inspect_bypassed(const struct inspect *in, const struct flow *f)
+{
+	const struct islot *s = f->xs ? &in->slots[f->xs - 1] : NULL;
+
+	return s && (s->flags & IS_BYPASSED);
 }
 
 static void verdict(struct inspect *in, struct flow *f, uint32_t res)

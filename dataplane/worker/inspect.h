@@ -72,6 +72,8 @@ int inspect_create(struct inspect **out, const struct inspect_cfg *cfg,
 
 /* Ask for bypass decisions (NULL: none, the default). */
 void inspect_set_bypass(struct inspect *in, inspect_bypass_fn fn, void *arg);
+/* Was F handed to the bypass (and taken)? */
+bool inspect_bypassed(const struct inspect *in, const struct flow *f);
 
 /* A ruleset reload, between packets: from now on inspect with DE through
  * DT (the caller's, as above).  Flows in progress keep their reassembly,

@@ -65,6 +65,7 @@ struct wrk {
 	bool started;
 	ck_epoch_record_t er;       /* its ck_epoch record: a section per burst */
 	uint64_t gen_id;            /* the generation in use */
+	void *bp;                   /* its bypass context (cfg->bypass), or NULL */
 	uint64_t burst_max_ns, switch_burst_max_ns;
 	alignas(64) uint64_t arena_tail;   /* worker writes, dispatcher reads */
 	alignas(64) int input_done;        /* dispatcher writes, worker reads */
@@ -148,8 +149,16 @@ static void wrk_emit(void *arg, const struct flow *f, enum flow_end_reason r)
 	struct out_flow *o = &rec.u.flow;
 	int c = (f->fl & FLOW_F_CLIENT_LO) ? 0 : 1;
 
-	/* the table hands the ending flow over read-only; its inspection state
-	 * is the worker's own, released here before the slot is reused */
+	/* what XDP counted for a bypassed flow belongs in its record (an active
+	 * cut keeps bypassing); the table hands the flow over read-only but it
+	 * is this worker's own */
+	if (w->bp && w->ins && inspect_bypassed(w->ins, f)) {
+		uint64_t bytes = 0, pk = w->pl->cfg->bypass->fold(w->bp, (struct flow *)f, r == FLOW_END_ACTIVE, &bytes);
+		ctr_add(&w->ctr, CTR_BYPASS_PKTS, pk);
+		ctr_add(&w->ctr, CTR_BYPASS_BYTES, bytes);
+	}
+	/* its inspection state is the worker's own, released here before the
+	 * slot is reused */
 	if (w->ins && r != FLOW_END_ACTIVE)
 		inspect_flow_end(w->ins, (struct flow *)f);
 	memset(&rec, 0, sizeof(rec));
@@ -309,6 +318,30 @@ static inline void wrk_leave(struct wrk *w, uint64_t t0, bool switched)
 	if (switched && d > w->switch_burst_max_ns)
 		w->switch_burst_max_ns = d;
 	ck_epoch_end(&w->er, NULL);
+}
+
+/* inspect_bypass_fn */
+static bool wrk_bypass(void *arg, struct flow *f)
+{
+	struct wrk *w = arg;
+
+	return w->pl->cfg->bypass->add(w->bp, f);
+}
+
+/* flow_keep_fn: a bypassed flow idle in user space lives on while XDP
+ * still counts packets for it */
+static bool wrk_keep(void *arg, struct flow *f, uint64_t now_ns)
+{
+	struct wrk *w = arg;
+	uint64_t bytes = 0, pk;
+
+	(void)now_ns;
+	if (!inspect_bypassed(w->ins, f))
+		return false;
+	pk = w->pl->cfg->bypass->fold(w->bp, f, true, &bytes);
+	ctr_add(&w->ctr, CTR_BYPASS_PKTS, pk);
+	ctr_add(&w->ctr, CTR_BYPASS_BYTES, bytes);
+	return pk > 0;
 }
 
 static void wrk_inspect(void *arg, unsigned i, struct flow *f, int toserver)
@@ -609,6 +642,8 @@ static void collect(void *arg, struct ctr_block *sum, uint64_t *memuse)
 	for (uint16_t i = 0; i < pl->nw; i++)
 		ctr_accumulate(sum, &pl->w[i].ctr);
 	sum->v[CTR_CAP_KERNEL_DROP] += io_drops(pl->src);
+	if (pl->cfg->extra_counters)
+		pl->cfg->extra_counters(pl->cfg->extra_arg, sum);
 	*memuse = pl->memuse;
 }
 
@@ -766,6 +801,8 @@ static void pipeline_free(struct pipeline *pl)
 	pl->live = NULL;
 	if (pl->w) {
 		for (uint16_t i = 0; i < pl->nw; i++) {
+			if (pl->w[i].bp)
+				pl->cfg->bypass->worker_close(pl->w[i].bp);
 			inspect_destroy(pl->w[i].ins);
 			flow_table_destroy(pl->w[i].ft);
 			desc_ring_fini(&pl->w[i].in);
@@ -829,6 +866,10 @@ int pipeline_run(struct io_source *src, const struct pipeline_cfg *cfg,
 			rc = inspect_create(&w->ins, &cfg->inspect, cfg->de, NULL, w->ft, &w->ctr, wrk_alert, w);
 			if (rc)
 				goto fail_msg;
+			if (cfg->bypass && (w->bp = cfg->bypass->worker_open(cfg->bypass->arg, i))) {
+				inspect_set_bypass(w->ins, wrk_bypass, w);
+				flow_table_set_keep(w->ft, wrk_keep, w);
+			}
 			pl.memuse += inspect_memory(w->ins);
 		}
 		rc = rec_ring_init(&w->out, cfg->out_ring);

@@ -29,6 +29,28 @@
 /* Live ruleset reloads (see pipeline_reload). */
 struct pipeline_ctl;
 
+/*
+ * Flow bypass below user space (XDP), supplied by the caller; the worker
+ * library itself knows nothing of BPF.  Each worker gets a context of its
+ * own (its own map handle: nothing is shared between workers).
+ *   add:  start bypassing F (inspection is done with it); false if it
+ *         could not (map full, a tunnel, no program).
+ *   fold: take what was counted below user space for F since the last
+ *         call and add it to F's packets and bytes; REARM keeps the bypass
+ *         going (the flow lives on).  Returns the packets folded.
+ */
+struct pipeline_bypass {
+	void *(*worker_open)(void *arg, uint16_t worker);
+	void (*worker_close)(void *ctx);
+	bool (*add)(void *ctx, const struct flow *f);
+	uint64_t (*fold)(void *ctx, struct flow *f, bool rearm, uint64_t *bytes);
+	void *arg;
+};
+
+/* Output thread (and once at the end): add counters kept outside the
+ * pipeline to SUM (e.g. the XDP program's). */
+typedef void (*pipeline_extra_fn)(void *arg, struct ctr_block *sum);
+
 struct pipeline_cfg {
 	uint16_t workers;
 	struct flow_table_cfg flow;
@@ -43,6 +65,9 @@ struct pipeline_cfg {
 	struct inspect_cfg inspect;
 	uint32_t thresholds;       /* threshold/detection_filter entries tracked */
 	struct pipeline_ctl *ctl;  /* NULL: no reloads; else attached while running */
+	const struct pipeline_bypass *bypass;   /* NULL: no bypass */
+	pipeline_extra_fn extra_counters;       /* NULL: none */
+	void *extra_arg;
 };
 
 struct pipeline_result {

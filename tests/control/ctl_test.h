@@ -56,7 +56,7 @@ static const char *tmp_db(const char *name)
 /* An alert with the given id, sid, addresses, time and severity; category
  * and signature set by the caller when needed.  The strings of id live in
  * a ring of buffers so a few alerts can be alive at once. */
-static struct store_alert mk_alert(const char *id, int64_t sid, const char *src, const char *dst,
+static inline struct store_alert mk_alert(const char *id, int64_t sid, const char *src, const char *dst,
 				   int64_t ts_epoch, int64_t severity)
 {
 	static char ids[8][64], tss[8][32];
@@ -93,7 +93,7 @@ static struct store_alert mk_alert(const char *id, int64_t sid, const char *src,
 /* A flow record with the given id, sensor, flow id and end time (it
  * started 10 s earlier), TCP 192.0.2.1:40000 -> 10.0.0.1:80, 3/2 packets,
  * 300/200 bytes, "closed"/"timeout".  Strings as in mk_alert(). */
-static struct store_flow mk_flow(const char *id, const char *sensor, int64_t flow_id, int64_t end_epoch)
+static inline struct store_flow mk_flow(const char *id, const char *sensor, int64_t flow_id, int64_t end_epoch)
 {
 	static char ids[8][64], starts[8][32], ends[8][32];
 	static unsigned k;

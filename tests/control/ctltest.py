@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Helpers of the control-plane tests: run vigil-control on a temporary
 SQLite file on a free loopback port, talk to it over real HTTP (urllib),
-build alerts and flow records.  Standard library only."""
+build alerts, flow records, captures and rules.  Standard library only."""
 import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -149,3 +150,65 @@ def add_user(admin, name, role):
     """Creates a user and a token; returns the token."""
     admin.expect(201, 'POST', '/api/v1/users', {'name': name, 'role': role})
     return admin.expect(201, 'POST', '/api/v1/users/%s/tokens' % name, {})['token']
+
+
+# --- captures and rules for the rule change management tests ----------------
+
+def _csum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    s += s >> 16
+    return ~s & 0xffff
+
+
+def udp_frame(i, payload, dport=9999):
+    """An Ethernet frame of one UDP datagram 192.0.2.x -> 198.51.100.7
+    (documentation addresses)."""
+    udp = struct.pack('!HHHH', 10000 + i % 50000, dport, 8 + len(payload), 0) + payload
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), i & 0xffff, 0, 64, 17, 0,
+                     bytes([192, 0, 2, 1 + i % 200]), bytes([198, 51, 100, 7]))
+    ip = ip[:10] + struct.pack('!H', _csum(ip)) + ip[12:]
+    return b'\x02' * 6 + b'\x04' * 6 + b'\x08\x00' + ip + udp
+
+
+PCAP_HEADER = struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+
+
+def pcap_record(frame, t):
+    return struct.pack('<IIII', int(t), int(t % 1 * 1e6), len(frame), len(frame)) + frame
+
+
+def pcap_bytes(payloads, t0=T0):
+    """A pcap of one UDP datagram per payload, a second apart."""
+    return PCAP_HEADER + b''.join(pcap_record(udp_frame(i, p), t0 + i) for i, p in enumerate(payloads))
+
+
+def rule(sid, content, msg=None, port=9999):
+    return ('alert udp any any -> any %d (msg:"%s"; content:"%s"; sid:%d; rev:1;)' %
+            (port, msg or 'test %d' % sid, content, sid))
+
+
+def ruleset_text(*lines):
+    return ''.join(ln + '\n' for ln in lines)
+
+
+def wait_validated(client, vid, timeout=120):
+    """Polls a version until its validation is done; returns the VERSION."""
+    deadline = time.time() + timeout
+    while True:
+        v = client.expect(200, 'GET', '/api/v1/rulesets/' + vid)
+        if v['status'] not in ('validating', 'submitted'):
+            return v
+        if time.time() > deadline:
+            raise Failed('version %s still %s after %d s' % (vid[:12], v['status'], timeout))
+        time.sleep(0.1)
+
+
+def step(version, name):
+    """The named step of a version's validation."""
+    for s in version['validation']['steps']:
+        if s['name'] == name:
+            return s
+    raise Failed('no %s step in %s' % (name, version['validation']))

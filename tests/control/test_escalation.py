@@ -56,7 +56,7 @@ def body(argv):
         check(a['opened_at'] == '2023-11-14T22:13:20Z' and a['escalation_tier'] == 1, 'opened at the file clock: %s' % a)
         base = '/api/v1/incidents/%d' % a['id']
 
-        check(admin.expect(200, 'POST', '/api/v1/tick') == {'escalated': 0, 'blind_spots': 0}, 'nothing due at T0')
+        check(admin.expect(200, 'POST', '/api/v1/tick') == {'escalated': 0, 'blind_spots': 0, 'drift': 0}, 'nothing due at T0')
         srv.set_clock(T0 + 59)
         check(admin.expect(200, 'POST', '/api/v1/tick')['escalated'] == 0, 'escalated before ack_within_s')
         srv.set_clock(T0 + 61)

@@ -30,52 +30,54 @@ static int64_t scalar(struct store *st, const char *sql)
 static void test_open_migrations(void)
 {
 	const char *path = tmp_db("mig.db");
-	const char *migs[3] = { store_migrations[0], store_migrations[1],
+	const char *migs[4] = { store_migrations[0], store_migrations[1], store_migrations[2],
 				"ALTER TABLE incidents ADD COLUMN runbook TEXT;" };
 	struct store *st = NULL;
 	sqlite3_stmt *s;
 	int v = -1;
 
 	cur_test = "open_migrations";
-	CHECK_EQ(store_n_migrations, 2);
+	CHECK_EQ(store_n_migrations, 3);
 	CHECK_EQ(store_open(path, &st), 0);
 	CHECK_EQ(store_schema_version(st, &v), 0);
-	CHECK_EQ(v, 2);
+	CHECK_EQ(v, 3);
 	/* WAL, foreign keys, busy timeout */
 	CHECK(sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &s, NULL) == SQLITE_OK);
 	CHECK(sqlite3_step(s) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0);
 	sqlite3_finalize(s);
 	CHECK_EQ(scalar(st, "PRAGMA foreign_keys"), 1);
 	CHECK_EQ(scalar(st, "PRAGMA synchronous"), 2);
-	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 2);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 3);
 	store_close(st);
 
 	/* reopening applies nothing again */
 	CHECK_EQ(store_open(path, &st), 0);
-	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 2);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 3);
+	CHECK_EQ(scalar(st, "PRAGMA foreign_keys"), 1);
 	store_close(st);
 
 	/* a later migration adds a column to the existing database */
-	CHECK_EQ(store_open_ex(path, migs, 3, &st), 0);
+	CHECK_EQ(store_open_ex(path, migs, 4, &st), 0);
 	CHECK_EQ(store_schema_version(st, &v), 0);
-	CHECK_EQ(v, 3);
+	CHECK_EQ(v, 4);
 	CHECK_EQ(scalar(st, "SELECT count(*) FROM pragma_table_info('incidents') WHERE name = 'runbook'"), 1);
 	store_close(st);
 
-	/* a binary that knows only migrations 1 and 2 refuses the newer database */
+	/* a binary that knows only migrations 1 to 3 refuses the newer database */
 	st = NULL;
 	CHECK_EQ(store_open(path, &st), -EPROTO);
 	CHECK(st == NULL);
 
 	/* a broken migration rolls back and leaves the version alone */
-	const char *bad[3] = { store_migrations[0], store_migrations[1], "CREATE TABLE alerts(x);" };
+	const char *bad[4] = { store_migrations[0], store_migrations[1], store_migrations[2],
+			       "CREATE TABLE alerts(x);" };
 	CHECK_EQ(store_open(tmp_db("mig2.db"), &st), 0);
 	store_close(st);
 	st = NULL;
-	CHECK(store_open_ex(tmp_db("mig2.db"), bad, 3, &st) < 0);
+	CHECK(store_open_ex(tmp_db("mig2.db"), bad, 4, &st) < 0);
 	CHECK_EQ(store_open(tmp_db("mig2.db"), &st), 0);
 	CHECK_EQ(store_schema_version(st, &v), 0);
-	CHECK_EQ(v, 2);
+	CHECK_EQ(v, 3);
 	store_close(st);
 
 	/* an unopenable path */
@@ -84,7 +86,7 @@ static void test_open_migrations(void)
 }
 
 /* A database of version 1 (an older vigil-control's) with an alert and a
- * user in it: opening it with every migration applies migration 2 only,
+ * user in it: opening it with every migration applies migrations 2 and 3,
  * keeps the data and adds the flows table and its index. */
 static void test_migrate_from_v1(void)
 {
@@ -116,8 +118,8 @@ static void test_migrate_from_v1(void)
 	if (!st)
 		return;
 	CHECK_EQ(store_schema_version(st, &v), 0);
-	CHECK_EQ(v, 2);
-	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 2);
+	CHECK_EQ(v, 3);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 3);
 	/* the data is kept */
 	CHECK_EQ(store_alert_count(st, &n), 0);
 	CHECK_EQ(n, 1);
@@ -139,6 +141,73 @@ static void test_migrate_from_v1(void)
 	CHECK_EQ(store_flow_insert(st, &f, 7), 0);
 	CHECK_EQ(store_flow_count(st, &n), 0);
 	CHECK_EQ(n, 1);
+	store_close(st);
+}
+
+/* A database of version 2 with an incident, its alert, evidence and
+ * timeline: migration 3 rebuilds incidents (kind may be 'drift') with the
+ * rows, ids and links kept, foreign keys on and consistent afterwards. */
+static void test_migrate_from_v2(void)
+{
+	const char *path = tmp_db("v2.db");
+	struct store_alert a = mk_alert("s1:x", 1000, "10.0.0.1", "10.0.0.2", 1700000000, 2);
+	struct store_incident inc, got;
+	struct store *st = NULL;
+	int v = -1;
+
+	cur_test = "migrate_from_v2";
+	CHECK_EQ(store_open_ex(path, store_migrations, 2, &st), 0);
+	if (!st)
+		return;
+	memset(&inc, 0, sizeof(inc));
+	snprintf(inc.key, sizeof(inc.key), "blind:s1:silent");
+	snprintf(inc.kind, sizeof(inc.kind), "blind_spot");
+	snprintf(inc.title, sizeof(inc.title), "old");
+	snprintf(inc.status, sizeof(inc.status), "open");
+	inc.severity = 2;
+	inc.sid = -1;
+	inc.first_seen = inc.last_seen = inc.opened_at = inc.esc_since = 5;
+	inc.notified_at = inc.acked_at = inc.mitigated_at = inc.resolved_at = inc.closed_at = STORE_NO_TIME;
+	inc.escalation_tier = 1;
+	CHECK_EQ(store_incident_insert(st, &inc), 0);
+	CHECK_EQ(store_incident_insert(st, &inc), 0);   /* a second one: ids 1 and 2 */
+	CHECK_EQ(store_alert_insert(st, &a, 5), 1);
+	CHECK_EQ(store_alert_set_incident(st, "s1:x", 2), 0);
+	CHECK_EQ(store_evidence_add(st, 2, "s1:x"), 0);
+	CHECK_EQ(store_timeline_add(st, 2, 5, "system", "opened", "old"), 0);
+	/* version 2 refuses the new kind */
+	snprintf(inc.kind, sizeof(inc.kind), "drift");
+	CHECK(store_incident_insert(st, &inc) < 0);
+	store_close(st);
+	st = NULL;
+
+	CHECK_EQ(store_open(path, &st), 0);
+	if (!st)
+		return;
+	CHECK_EQ(store_schema_version(st, &v), 0);
+	CHECK_EQ(v, 3);
+	CHECK_EQ(scalar(st, "PRAGMA foreign_keys"), 1);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM incidents"), 2);
+	CHECK_EQ(store_incident_get(st, 2, &got), 0);
+	CHECK(strcmp(got.kind, "blind_spot") == 0 && strcmp(got.title, "old") == 0);
+	CHECK_EQ(scalar(st, "SELECT incident_id FROM alerts WHERE id = 's1:x'"), 2);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM evidence WHERE incident_id = 2"), 1);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM timeline WHERE incident_id = 2"), 1);
+	/* the indexes are back; the children still point at incidents */
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+			"name IN ('incidents_key', 'incidents_status')"), 2);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM pragma_foreign_key_list('alerts') "
+			"WHERE \"table\" = 'incidents'"), 1);
+	/* drift incidents now, other kinds still refused, links still enforced */
+	CHECK_EQ(store_incident_insert(st, &inc), 0);
+	CHECK_EQ(inc.id, 3);
+	snprintf(inc.kind, sizeof(inc.kind), "other");
+	CHECK(store_incident_insert(st, &inc) < 0);
+	CHECK(store_alert_set_incident(st, "s1:x", 99) < 0);
+	/* the sensors' new columns */
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM pragma_table_info('sensors') WHERE name IN "
+			"('config_hash', 'load', 'config_base', 'rules_drift_since')"), 4);
 	store_close(st);
 }
 
@@ -553,6 +622,7 @@ int main(void)
 	struct store *st = NULL;
 
 	test_open_migrations();
+	test_migrate_from_v2();
 	test_migrate_from_v1();
 	path = tmp_db("store.db");
 	if (store_open(path, &st) != 0) {
