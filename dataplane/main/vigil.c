@@ -415,8 +415,8 @@ int main(int argc, char **argv)
 #endif
 
 	/* Live reloads (SIGHUP, the command socket) need rules to start from. */
+	char sock[PATH_MAX], rules_dir[PATH_MAX];   /* the reloader keeps pointers to both */
 	if (de) {
-		char sock[PATH_MAX];
 		const char *sn = cfg_get_str(cfg, "unix-command.filename");
 		if (sn[0] == '/')
 			snprintf(sock, sizeof(sock), "%s", sn);
@@ -426,7 +426,6 @@ int main(int argc, char **argv)
 		detect_engine_get_stats(de, &ds);
 		if (pipeline_ctl_create(&ctl) != 0)
 			goto fail;
-		char rules_dir[PATH_MAX];
 		snprintf(rules_dir, sizeof(rules_dir), "%s/rules", ship ? vigil_ship_dir(ship) : ".");
 		struct vigil_reload_cfg rc_ = {
 			.cfg = cfg, .rules = rules, .strict = strict_rules,

@@ -40,6 +40,7 @@ struct vigil_reload {
 	int pipe[2];               /* [0] polled by the thread; 's': SIGHUP, 'q': stop */
 	int lfd;                   /* the command socket, or -1 */
 	char *sock_path;
+	char *rules_dir_copy;
 	pthread_t thr;
 	bool started;
 };
@@ -453,6 +454,7 @@ int vigil_reload_start(struct vigil_reload **out, const struct vigil_reload_cfg 
 	if (!r)
 		return -ENOMEM;
 	r->c = *c;
+	r->c.rules_dir = NULL;   /* copied below: the caller's buffer may not outlive us */
 	r->lfd = -1;
 	r->pipe[0] = r->pipe[1] = -1;
 	r->rules = strdup(c->rules);
@@ -462,6 +464,11 @@ int vigil_reload_start(struct vigil_reload **out, const struct vigil_reload_cfg 
 	r->hb_ruleset = strdup(c->ruleset);
 	r->load_loaded = c->rules_loaded;
 	r->load_skipped = c->rules_skipped;
+	if (c->rules_dir && !(r->rules_dir_copy = strdup(c->rules_dir))) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	r->c.rules_dir = r->rules_dir_copy;
 	if (c->rules_dir && mkdir(c->rules_dir, 0700) != 0 && errno != EEXIST) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot create %s: %s", c->rules_dir, strerror(errno));
@@ -512,6 +519,7 @@ void vigil_reload_stop(struct vigil_reload *r)
 		if (r->pipe[i] >= 0)
 			close(r->pipe[i]);
 	free(r->sock_path);
+	free(r->rules_dir_copy);
 	free(r->rules);
 	free(r->ruleset);
 	free(r->hb_ruleset);
