@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "incident.h"
+#include "rules.h"
 #include "store.h"
 
 struct api_server;
@@ -37,7 +38,8 @@ struct api_config {
 	const char *listen;            /* "HOST:PORT" or "[V6]:PORT"; port 0: any free */
 	const char *tls_cert, *tls_key;/* PEM files: both for HTTPS, or neither */
 	size_t max_body;               /* 413 past this (1 MiB) ... */
-	size_t max_ingest_body;        /* ... or this for ingest (8 MiB) */
+	size_t max_ingest_body;        /* ... or this for ingest (8 MiB) ... */
+	size_t max_ruleset_body;       /* ... or this for POST /api/v1/rulesets (96 MiB) */
 	size_t max_discard;            /* an oversized or refused upload is read and dropped up
 					* to this many bytes for a clean answer; past it the
 					* connection is closed (64 MiB) */
@@ -50,6 +52,10 @@ struct api_config {
 	void *now_arg;
 	struct incident_sink sink;     /* where incident events go */
 	struct api_targets_hook targets;
+	/* Where submitted versions are validated (borrowed; outlives the
+	 * server, stopped first).  NULL: versions stay "submitted" and
+	 * POST .../validate answers 503. */
+	struct rules_validator *validator;
 };
 
 /* Defaults as in the contract; store, now and sink must be set. */
@@ -66,9 +72,9 @@ unsigned api_server_port(const struct api_server *srv);
 /* Stops serving and frees; api_server_destroy(NULL) does nothing. */
 void api_server_destroy(struct api_server *srv);
 
-/* Runs escalation and blind-spot evaluation at the configured clock's
- * "now" in one transaction, then emits the events.  Sets the counts if
- * not NULL.  0 or -errno. */
+/* Runs escalation, blind-spot and drift evaluation at the configured
+ * clock's "now" in one transaction, then emits the events.  Sets the
+ * counts if not NULL.  0 or -errno. */
 int api_tick(struct api_server *srv, int *escalated, int *blind_spots);
 
 /* For the notifier: records the outcome of a delivery at the configured

@@ -10,12 +10,13 @@
 
 #include "api_priv.h"
 
-static bool no_params(struct api_req *rq)
+bool api_no_params(struct api_req *rq)
 {
 	static const char *const known[] = { NULL };
 
 	return api_query_check(rq, known);
 }
+
 
 /* Answers with a fresh listing, or the error. */
 static void reply_list(struct api_req *rq, unsigned status, int err, json_t **arr, const char *what)
@@ -30,7 +31,7 @@ void api_h_escalation_get(struct api_server *srv, struct api_req *rq)
 {
 	json_t *arr = NULL;
 
-	if (no_params(rq))
+	if (api_no_params(rq))
 		reply_list(rq, 200, store_policies_json(srv->cfg.store, &arr), &arr, "escalation");
 }
 
@@ -41,7 +42,7 @@ void api_h_escalation_put(struct api_server *srv, struct api_req *rq)
 	json_t *arr = NULL;
 	int err;
 
-	if (!no_params(rq))
+	if (!api_no_params(rq))
 		return;
 	detail[0] = '\0';
 	for (size_t i = 0; i < rq->b.u.escalation.n && n < sizeof(detail); i++) {
@@ -65,7 +66,7 @@ void api_h_notify_get(struct api_server *srv, struct api_req *rq)
 {
 	json_t *arr = NULL;
 
-	if (no_params(rq))
+	if (api_no_params(rq))
 		reply_list(rq, 200, store_targets_json(srv->cfg.store, &arr), &arr, "notify");
 }
 
@@ -79,7 +80,7 @@ void api_h_notify_put(struct api_server *srv, struct api_req *rq)
 	json_t *arr = NULL;
 	int err;
 
-	if (!no_params(rq))
+	if (!api_no_params(rq))
 		return;
 	/* the notifier's own check (e.g. a URL libcurl cannot parse): a target
 	 * it would refuse is never stored */
@@ -110,7 +111,7 @@ void api_h_users_get(struct api_server *srv, struct api_req *rq)
 {
 	json_t *arr = NULL;
 
-	if (no_params(rq))
+	if (api_no_params(rq))
 		reply_list(rq, 200, store_users_json(srv->cfg.store, &arr), &arr, "users");
 }
 
@@ -120,7 +121,7 @@ void api_h_users_post(struct api_server *srv, struct api_req *rq)
 	char object[STORE_NAME_MAX + 8], what[STORE_NAME_MAX + 8];
 	int err;
 
-	if (!no_params(rq))
+	if (!api_no_params(rq))
 		return;
 	if (strcmp(name, INCIDENT_SYSTEM_USER) == 0) {
 		api_reply_error(rq, 400, "name: \"%s\" is reserved", name);
@@ -147,7 +148,7 @@ void api_h_token_create(struct api_server *srv, struct api_req *rq)
 	int64_t id = 0;
 	int err;
 
-	if (!no_params(rq))
+	if (!api_no_params(rq))
 		return;
 	snprintf(what, sizeof(what), "user %s", rq->name);
 	err = store_token_generate(tok);
@@ -175,7 +176,7 @@ void api_h_token_revoke(struct api_server *srv, struct api_req *rq)
 	char object[32];
 	int err;
 
-	if (!no_params(rq))
+	if (!api_no_params(rq))
 		return;
 	snprintf(object, sizeof(object), "token:%lld", (long long)rq->id);
 	err = api_begin(srv);
@@ -204,13 +205,14 @@ void api_h_audit(struct api_server *srv, struct api_req *rq)
 
 void api_h_tick(struct api_server *srv, struct api_req *rq)
 {
-	int e = 0, b = 0, err;
+	int e = 0, b = 0, d = 0, err;
 
-	if (!no_params(rq))
+	if (!api_no_params(rq))
 		return;
-	err = api_tick_locked(srv, rq->now, &e, &b);
+	err = api_tick_locked(srv, rq->now, &e, &b, &d);
 	if (err)
 		api_reply_errno(rq, err, "tick");
 	else
-		api_reply_json(rq, 200, json_pack("{s:i, s:i}", "escalated", e, "blind_spots", b));
+		api_reply_json(rq, 200, json_pack("{s:i, s:i, s:i}", "escalated", e, "blind_spots", b,
+						  "drift", d));
 }

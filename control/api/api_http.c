@@ -23,29 +23,48 @@
 #include "api_priv.h"
 
 static const struct api_route routes[] = {
-	{ "GET", "/healthz", API_PERM_NONE, API_BODY_NONE, false, api_h_healthz },
-	{ "GET", "/metrics", API_PERM_NONE, API_BODY_NONE, false, api_h_metrics },
-	{ "POST", "/api/v1/ingest", API_PERM_SENSOR, API_BODY_INGEST, true, api_h_ingest },
-	{ "POST", "/api/v1/heartbeat", API_PERM_SENSOR, API_BODY_HEARTBEAT, false, api_h_heartbeat },
-	{ "GET", "/api/v1/sensors", API_PERM_VIEW, API_BODY_NONE, false, api_h_sensors },
-	{ "GET", "/api/v1/alerts", API_PERM_VIEW, API_BODY_NONE, false, api_h_alerts },
-	{ "GET", "/api/v1/flows", API_PERM_VIEW, API_BODY_NONE, false, api_h_flows },
-	{ "GET", "/api/v1/incidents", API_PERM_VIEW, API_BODY_NONE, false, api_h_incidents },
-	{ "GET", "/api/v1/incidents/{id}", API_PERM_VIEW, API_BODY_NONE, false, api_h_incident },
-	{ "POST", "/api/v1/incidents/{id}/ack", API_PERM_RESPOND, API_BODY_ACK, false, api_h_ack },
-	{ "POST", "/api/v1/incidents/{id}/assign", API_PERM_RESPOND, API_BODY_ASSIGN, false, api_h_assign },
-	{ "POST", "/api/v1/incidents/{id}/note", API_PERM_RESPOND, API_BODY_NOTE, false, api_h_note },
-	{ "POST", "/api/v1/incidents/{id}/status", API_PERM_RESPOND, API_BODY_STATUS, false, api_h_status },
-	{ "GET", "/api/v1/escalation", API_PERM_VIEW, API_BODY_NONE, false, api_h_escalation_get },
-	{ "PUT", "/api/v1/escalation", API_PERM_MANAGE, API_BODY_ESCALATION, false, api_h_escalation_put },
-	{ "GET", "/api/v1/notify", API_PERM_ADMIN, API_BODY_NONE, false, api_h_notify_get },
-	{ "PUT", "/api/v1/notify", API_PERM_ADMIN, API_BODY_NOTIFY, false, api_h_notify_put },
-	{ "GET", "/api/v1/users", API_PERM_ADMIN, API_BODY_NONE, false, api_h_users_get },
-	{ "POST", "/api/v1/users", API_PERM_ADMIN, API_BODY_USER, false, api_h_users_post },
-	{ "POST", "/api/v1/users/{name}/tokens", API_PERM_ADMIN, API_BODY_NONE, false, api_h_token_create },
-	{ "DELETE", "/api/v1/tokens/{id}", API_PERM_ADMIN, API_BODY_NONE, false, api_h_token_revoke },
-	{ "GET", "/api/v1/audit", API_PERM_ADMIN, API_BODY_NONE, false, api_h_audit },
-	{ "POST", "/api/v1/tick", API_PERM_ADMIN, API_BODY_NONE, false, api_h_tick },
+	{ "GET", "/healthz", API_PERM_NONE, API_BODY_NONE, API_LIMIT_BODY, api_h_healthz },
+	{ "GET", "/metrics", API_PERM_NONE, API_BODY_NONE, API_LIMIT_BODY, api_h_metrics },
+	{ "POST", "/api/v1/ingest", API_PERM_SENSOR, API_BODY_INGEST, API_LIMIT_INGEST, api_h_ingest },
+	{ "POST", "/api/v1/heartbeat", API_PERM_SENSOR, API_BODY_HEARTBEAT, API_LIMIT_BODY, api_h_heartbeat },
+	{ "GET", "/api/v1/sensors", API_PERM_VIEW, API_BODY_NONE, API_LIMIT_BODY, api_h_sensors },
+	{ "GET", "/api/v1/alerts", API_PERM_VIEW, API_BODY_NONE, API_LIMIT_BODY, api_h_alerts },
+	{ "GET", "/api/v1/flows", API_PERM_VIEW, API_BODY_NONE, API_LIMIT_BODY, api_h_flows },
+	{ "GET", "/api/v1/incidents", API_PERM_VIEW, API_BODY_NONE, API_LIMIT_BODY, api_h_incidents },
+	{ "GET", "/api/v1/incidents/{id}", API_PERM_VIEW, API_BODY_NONE, API_LIMIT_BODY, api_h_incident },
+	{ "POST", "/api/v1/incidents/{id}/ack", API_PERM_RESPOND, API_BODY_ACK, API_LIMIT_BODY, api_h_ack },
+	{ "POST", "/api/v1/incidents/{id}/assign", API_PERM_RESPOND, API_BODY_ASSIGN, API_LIMIT_BODY, api_h_assign },
+	{ "POST", "/api/v1/incidents/{id}/note", API_PERM_RESPOND, API_BODY_NOTE, API_LIMIT_BODY, api_h_note },
+	{ "POST", "/api/v1/incidents/{id}/status", API_PERM_RESPOND, API_BODY_STATUS, API_LIMIT_BODY, api_h_status },
+	{ "GET", "/api/v1/escalation", API_PERM_VIEW, API_BODY_NONE, API_LIMIT_BODY, api_h_escalation_get },
+	{ "PUT", "/api/v1/escalation", API_PERM_MANAGE, API_BODY_ESCALATION, API_LIMIT_BODY, api_h_escalation_put },
+	{ "GET", "/api/v1/notify", API_PERM_ADMIN, API_BODY_NONE, API_LIMIT_BODY, api_h_notify_get },
+	{ "PUT", "/api/v1/notify", API_PERM_ADMIN, API_BODY_NOTIFY, API_LIMIT_BODY, api_h_notify_put },
+	{ "GET", "/api/v1/users", API_PERM_ADMIN, API_BODY_NONE, API_LIMIT_BODY, api_h_users_get },
+	{ "POST", "/api/v1/users", API_PERM_ADMIN, API_BODY_USER, API_LIMIT_BODY, api_h_users_post },
+	{ "POST", "/api/v1/users/{name}/tokens", API_PERM_ADMIN, API_BODY_NONE, API_LIMIT_BODY, api_h_token_create },
+	{ "DELETE", "/api/v1/tokens/{id}", API_PERM_ADMIN, API_BODY_NONE, API_LIMIT_BODY, api_h_token_revoke },
+	{ "GET", "/api/v1/audit", API_PERM_ADMIN, API_BODY_NONE, API_LIMIT_BODY, api_h_audit },
+	{ "POST", "/api/v1/tick", API_PERM_ADMIN, API_BODY_NONE, API_LIMIT_BODY, api_h_tick },
+	{ "POST", "/api/v1/rulesets", API_PERM_AUTHOR, API_BODY_RULESET, API_LIMIT_RULESET, api_h_ruleset_submit },
+	{ "GET", "/api/v1/rulesets", API_PERM_VIEW, API_BODY_NONE, API_LIMIT_BODY, api_h_rulesets },
+	{ "GET", "/api/v1/rulesets/{name}", API_PERM_VIEW, API_BODY_NONE, API_LIMIT_BODY, api_h_ruleset },
+	{ "GET", "/api/v1/rulesets/{name}/content", API_PERM_READ, API_BODY_NONE, API_LIMIT_BODY,
+	  api_h_ruleset_content },
+	{ "GET", "/api/v1/rulesets/{name}/diff", API_PERM_VIEW, API_BODY_NONE, API_LIMIT_BODY, api_h_ruleset_diff },
+	{ "POST", "/api/v1/rulesets/{name}/edit", API_PERM_AUTHOR, API_BODY_RULE_EDIT, API_LIMIT_BODY,
+	  api_h_ruleset_edit },
+	{ "POST", "/api/v1/rulesets/{name}/validate", API_PERM_AUTHOR, API_BODY_NONE, API_LIMIT_BODY,
+	  api_h_ruleset_validate },
+	{ "POST", "/api/v1/rulesets/{name}/approve", API_PERM_APPROVE, API_BODY_APPROVE, API_LIMIT_BODY,
+	  api_h_ruleset_approve },
+	{ "POST", "/api/v1/rulesets/{name}/reject", API_PERM_APPROVE, API_BODY_REJECT, API_LIMIT_BODY,
+	  api_h_ruleset_reject },
+	{ "POST", "/api/v1/deployments", API_PERM_MANAGE, API_BODY_DEPLOY, API_LIMIT_BODY, api_h_deploy },
+	{ "POST", "/api/v1/deployments/rollback", API_PERM_MANAGE, API_BODY_ROLLBACK, API_LIMIT_BODY,
+	  api_h_rollback },
+	{ "GET", "/api/v1/deployments", API_PERM_VIEW, API_BODY_NONE, API_LIMIT_BODY, api_h_deployments },
+	{ "GET", "/api/v1/fleet", API_PERM_VIEW, API_BODY_NONE, API_LIMIT_BODY, api_h_fleet },
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -65,6 +84,12 @@ bool api_role_may(enum api_role role, enum api_perm perm)
 		return role == API_ROLE_INCIDENT_MANAGER || role == API_ROLE_ADMIN;
 	case API_PERM_ADMIN:
 		return role == API_ROLE_ADMIN;
+	case API_PERM_AUTHOR:
+		return role == API_ROLE_RULE_AUTHOR || role == API_ROLE_ADMIN;
+	case API_PERM_APPROVE:
+		return role == API_ROLE_RULE_APPROVER || role == API_ROLE_ADMIN;
+	case API_PERM_READ:
+		return role < API_ROLE_N;
 	}
 	return false;
 }
@@ -75,6 +100,7 @@ void api_config_default(struct api_config *c)
 	c->listen = "127.0.0.1:8470";
 	c->max_body = 1u << 20;
 	c->max_ingest_body = 8u << 20;
+	c->max_ruleset_body = 96u << 20;
 	c->max_discard = 64u << 20;
 	c->default_limit = 100;
 	c->max_limit = 10000;
@@ -227,8 +253,10 @@ static void on_event(void *arg, const struct incident_event *ev)
 
 	if (strcmp(ev->event, "opened") == 0 && !ev->reopen) {
 		const char *kind = json_string_value(json_object_get(ev->incident, "kind"));
-		bool blind = kind && strcmp(kind, "blind_spot") == 0;
-		atomic_fetch_add(&srv->ctr[blind ? API_CTR_OPENED_BLIND : API_CTR_OPENED_ALERT], 1);
+		enum api_ctr c = !kind ? API_CTR_OPENED_ALERT :
+				 strcmp(kind, "blind_spot") == 0 ? API_CTR_OPENED_BLIND :
+				 strcmp(kind, "drift") == 0 ? API_CTR_OPENED_DRIFT : API_CTR_OPENED_ALERT;
+		atomic_fetch_add(&srv->ctr[c], 1);
 	} else if (strcmp(ev->event, "escalated") == 0) {
 		atomic_fetch_add(&srv->ctr[API_CTR_ESCALATIONS], 1);
 	}
@@ -262,16 +290,17 @@ int api_audit(struct api_server *srv, struct api_req *rq, const char *action, co
 	return store_audit_add(srv->cfg.store, rq->now, rq->user, action, object, detail);
 }
 
-int api_tick_locked(struct api_server *srv, int64_t now, int *escalated, int *blind_spots)
+int api_tick_locked(struct api_server *srv, int64_t now, int *escalated, int *blind_spots, int *drift)
 {
 	struct store *st = srv->cfg.store;
-	int e = 0, b = 0, err;
+	int e = 0, b = 0, d = 0, err;
 
 	err = api_begin(srv);
 	if (!err) {
 		e = incident_escalate_due(st, now, &srv->evs);
 		b = e < 0 ? 0 : incident_blind_spots_due(st, &srv->cfg.incident, now, &srv->evs);
-		err = e < 0 ? e : b < 0 ? b : 0;
+		d = e < 0 || b < 0 ? 0 : incident_drift_due(st, &srv->cfg.incident, now, &srv->evs);
+		err = e < 0 ? e : b < 0 ? b : d < 0 ? d : 0;
 	}
 	err = api_commit_emit(srv, err);
 	atomic_fetch_add(&srv->ctr[API_CTR_TICKS], 1);
@@ -279,6 +308,8 @@ int api_tick_locked(struct api_server *srv, int64_t now, int *escalated, int *bl
 		*escalated = err ? 0 : e;
 	if (blind_spots)
 		*blind_spots = err ? 0 : b;
+	if (drift)
+		*drift = err ? 0 : d;
 	return err;
 }
 
@@ -287,7 +318,7 @@ int api_tick(struct api_server *srv, int *escalated, int *blind_spots)
 	int err;
 
 	store_lock(srv->cfg.store);
-	err = api_tick_locked(srv, srv->cfg.now(srv->cfg.now_arg), escalated, blind_spots);
+	err = api_tick_locked(srv, srv->cfg.now(srv->cfg.now_arg), escalated, blind_spots, NULL);
 	store_unlock(srv->cfg.store);
 	return err;
 }
@@ -378,7 +409,8 @@ static void route_and_auth(struct api_server *srv, struct api_req *rq, const cha
 			early(rq, 404, "no such endpoint");
 		return;
 	}
-	rq->limit = rq->route->ingest ? srv->cfg.max_ingest_body : srv->cfg.max_body;
+	rq->limit = rq->route->limit == API_LIMIT_INGEST ? srv->cfg.max_ingest_body :
+		    rq->route->limit == API_LIMIT_RULESET ? srv->cfg.max_ruleset_body : srv->cfg.max_body;
 	if (rq->route->perm == API_PERM_NONE)
 		return;
 	auth = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -425,8 +457,8 @@ static void handle(struct api_server *srv, struct api_req *rq)
 	}
 	rc = api_body_parse(&rq->b, rq->route->body, rq->body ? rq->body : "", rq->len, err,
 			    sizeof(err));
-	if (rc == -EINVAL) {
-		api_reply_error(rq, 400, "%s", err);
+	if (rc == -EINVAL || rc == -EFBIG) {
+		api_reply_error(rq, rc == -EFBIG ? 413 : 400, "%s", err);
 		return;
 	}
 	if (rc) {

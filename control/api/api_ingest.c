@@ -47,30 +47,49 @@ void api_h_ingest(struct api_server *srv, struct api_req *rq)
 		"flows_duplicates", (json_int_t)k.flows_duplicates));
 }
 
+/* Records the heartbeat (and the configuration and load it reports),
+ * looks for blind spots and drift, and tells the sensor which ruleset
+ * version to fetch when it does not run its baseline. */
 void api_h_heartbeat(struct api_server *srv, struct api_req *rq)
 {
 	struct store *st = srv->cfg.store;
 	const struct api_body *b = &rq->b;
+	const char *sensor = b->u.heartbeat.sensor;
+	json_t *want = NULL, *ans;
 	char *prev = NULL;
 	int err = api_begin(srv);
 
 	if (!err)
-		err = store_sensor_heartbeat(st, b->u.heartbeat.sensor, b->u.heartbeat.version,
-					     b->u.heartbeat.ruleset, b->u.heartbeat.counters_text,
-					     rq->now, &prev);
+		err = store_sensor_heartbeat(st, sensor, b->u.heartbeat.version, b->u.heartbeat.ruleset,
+					     b->u.heartbeat.counters_text, rq->now, &prev);
+	if (!err)
+		err = store_sensor_state_set(st, sensor, b->u.heartbeat.config_hash,
+					     b->u.heartbeat.load_text);
 	if (!err && b->u.heartbeat.counters) {
-		int r = incident_heartbeat(st, &srv->cfg.incident, b->u.heartbeat.sensor, prev,
-					   b->u.heartbeat.counters, rq->user, rq->now, &srv->evs);
+		int r = incident_heartbeat(st, &srv->cfg.incident, sensor, prev, b->u.heartbeat.counters,
+					   rq->user, rq->now, &srv->evs);
 		err = r < 0 ? r : 0;
 	}
+	if (!err) {
+		int r = incident_drift_sensor(st, &srv->cfg.incident, sensor, rq->user, rq->now, &srv->evs);
+		err = r < 0 ? r : 0;
+	}
+	if (!err)
+		want = api_heartbeat_ruleset(srv, sensor, b->u.heartbeat.ruleset, &err);
 	free(prev);
 	err = api_commit_emit(srv, err);
 	if (err) {
+		json_decref(want);
 		api_reply_errno(rq, err, "heartbeat");
 		return;
 	}
 	atomic_fetch_add(&srv->ctr[API_CTR_HEARTBEATS], 1);
-	api_reply_json(rq, 200, json_pack("{s:b}", "ok", 1));
+	ans = json_pack("{s:b}", "ok", 1);
+	if (ans && want)
+		json_object_set_new(ans, "ruleset", want);
+	else
+		json_decref(want);
+	api_reply_json(rq, 200, ans);
 }
 
 void api_h_sensors(struct api_server *srv, struct api_req *rq)

@@ -25,6 +25,8 @@ const struct api_ctr_desc api_ctr_descs[API_CTR_N] = {
 				   "Incidents opened, by kind." },
 	[API_CTR_OPENED_BLIND] = { "vigil_control_incidents_opened_total", "kind=\"blind_spot\"",
 				   "Incidents opened, by kind." },
+	[API_CTR_OPENED_DRIFT] = { "vigil_control_incidents_opened_total", "kind=\"drift\"",
+				   "Incidents opened, by kind." },
 	[API_CTR_ESCALATIONS] = { "vigil_control_escalations_total", NULL,
 				  "Incidents escalated one tier for want of an acknowledgement." },
 	[API_CTR_NOTIFY_SENT] = { "vigil_control_notifications_sent_total", NULL,
@@ -34,7 +36,9 @@ const struct api_ctr_desc api_ctr_descs[API_CTR_N] = {
 	[API_CTR_HEARTBEATS] = { "vigil_control_heartbeats_total", NULL,
 				 "Sensor heartbeats received." },
 	[API_CTR_TICKS] = { "vigil_control_evaluations_total", NULL,
-			    "Escalation and blind-spot evaluations run (timer and /api/v1/tick)." },
+			    "Escalation, blind-spot and drift evaluations run (timer and /api/v1/tick)." },
+	[API_CTR_DEPLOYMENTS] = { "vigil_control_deployments_total", NULL,
+				  "Ruleset deployments and rollbacks recorded." },
 };
 
 void api_h_healthz(struct api_server *srv, struct api_req *rq)
@@ -77,6 +81,15 @@ void api_h_metrics(struct api_server *srv, struct api_req *rq)
 			fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", d->name, d->help, d->name);
 		fprintf(f, "%s%s%s%s %llu\n", d->name, d->label ? "{" : "", d->label ? d->label : "",
 			d->label ? "}" : "", (unsigned long long)atomic_load(&srv->ctr[i]));
+	}
+	if (srv->cfg.validator) {
+		struct rules_validator_stats vs;
+		rules_validator_get_stats(srv->cfg.validator, &vs);
+		fprintf(f, "# HELP vigil_control_validations_total Ruleset validations finished, by result.\n"
+			   "# TYPE vigil_control_validations_total counter\n"
+			   "vigil_control_validations_total{result=\"passed\"} %llu\n"
+			   "vigil_control_validations_total{result=\"failed\"} %llu\n",
+			(unsigned long long)vs.passed, (unsigned long long)vs.failed);
 	}
 	err = store_incidents_open_by_severity(srv->cfg.store, open_by_sev, open);
 	if (!err)

@@ -259,6 +259,109 @@ static bool base64_valid(const char *s, size_t n)
 	return base64_decode_final(&d) != 0;
 }
 
+bool api_id_prefix_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 8 && n <= 64 && strspn(s, "0123456789abcdefABCDEF") == n;
+}
+
+static int get_bool(struct ctx *c, json_t *o, const char *prefix, const char *key, bool *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = false;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return fail(c, prefix, key, "expected true or false");
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* A ruleset version id or unique prefix. */
+static int get_id(struct ctx *c, json_t *o, const char *prefix, const char *key, bool required,
+		  const char **out)
+{
+	int err = get_str(c, o, prefix, key, required, SIZE_MAX, out);
+
+	if (!err && *out && !api_id_prefix_valid(*out))
+		return fail(c, prefix, key, "expected a version id (8 to 64 hex digits)");
+	return err;
+}
+
+/* An optional array of sids as compact JSON text ("[]" when absent). */
+static int get_sids(struct ctx *c, json_t *o, const char *prefix, const char *key, char **out)
+{
+	json_t *v = json_object_get(o, key), *e;
+	char p[96];
+	size_t i;
+
+	*out = NULL;
+	if (v && !json_is_null(v) && (!json_is_array(v) || json_array_size(v) > API_MAX_CASE_SIDS))
+		return fail(c, prefix, key, "expected an array of at most %d sids", API_MAX_CASE_SIDS);
+	json_array_foreach(v, i, e) {
+		if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > UINT32_MAX) {
+			snprintf(p, sizeof(p), "%s.%s[%zu]", prefix, key, i);
+			return fail(c, p, "", "expected a sid (1 to 4294967295)");
+		}
+	}
+	*out = v && !json_is_null(v) ? json_dumps(v, JSON_COMPACT) : strdup("[]");
+	return *out ? 0 : -ENOMEM;
+}
+
+/* The first bytes of a pcap (either byte order, micro- or nanoseconds) or
+ * a pcapng section header block. */
+static bool capture_magic(const uint8_t *p, size_t n)
+{
+	static const uint8_t magics[][4] = {
+		{ 0xd4, 0xc3, 0xb2, 0xa1 }, { 0xa1, 0xb2, 0xc3, 0xd4 }, { 0x4d, 0x3c, 0xb2, 0xa1 },
+		{ 0xa1, 0xb2, 0x3c, 0x4d }, { 0x0a, 0x0d, 0x0d, 0x0a },
+	};
+
+	for (size_t i = 0; n >= 4 && i < sizeof(magics) / sizeof(magics[0]); i++)
+		if (memcmp(p, magics[i], 4) == 0)
+			return true;
+	return false;
+}
+
+/* "pcap_b64" decoded into k; *total counts every case's bytes.  -EFBIG
+ * past the bounds (413). */
+static int get_pcap(struct ctx *c, json_t *o, const char *prefix, size_t *total, struct api_case *k)
+{
+	struct base64_decode_ctx d;
+	const char *b64;
+	size_t n, dst = 0;
+	int err = get_str(c, o, prefix, "pcap_b64", true, SIZE_MAX, &b64);
+
+	if (err)
+		return err;
+	n = json_string_length(json_object_get(o, "pcap_b64"));
+	if (n / 4 * 3 > API_CASE_PCAP_MAX + 3) {
+		fail(c, prefix, "pcap_b64", "larger than %u MiB decoded", API_CASE_PCAP_MAX >> 20);
+		return -EFBIG;
+	}
+	k->pcap = malloc(BASE64_DECODE_LENGTH(n) + 1);
+	if (!k->pcap)
+		return -ENOMEM;
+	base64_decode_init(&d);
+	if (!base64_decode_update(&d, &dst, k->pcap, n, b64) || !base64_decode_final(&d))
+		return fail(c, prefix, "pcap_b64", "not base64");
+	k->pcap_len = dst;
+	if (dst > API_CASE_PCAP_MAX) {
+		fail(c, prefix, "pcap_b64", "larger than %u MiB decoded", API_CASE_PCAP_MAX >> 20);
+		return -EFBIG;
+	}
+	*total += dst;
+	if (*total > API_CASES_PCAP_MAX) {
+		fail(c, "", "cases", "more than %u MiB of captures", API_CASES_PCAP_MAX >> 20);
+		return -EFBIG;
+	}
+	if (!capture_magic(k->pcap, dst))
+		return fail(c, prefix, "pcap_b64", "not a pcap or pcapng capture");
+	return 0;
+}
+
 /* --- bodies ----------------------------------------------------------- */
 
 static int parse_alert(struct ctx *c, json_t *o, size_t i, const char *sensor, struct store_alert *a)
@@ -369,6 +472,33 @@ static int parse_ingest(struct ctx *c, struct api_body *b)
 	return 0;
 }
 
+/* "load": {"loaded", "skipped", "error"} of the last (re)load, kept as
+ * text with only those keys. */
+static int parse_load(struct ctx *c, struct api_body *b)
+{
+	json_t *load = json_object_get(b->root, "load");
+	int64_t loaded, skipped;
+	const char *error;
+	json_t *o;
+	int err;
+
+	if (!load || json_is_null(load))
+		return 0;
+	if (!json_is_object(load))
+		return fail(c, "", "load", "expected an object");
+	if ((err = get_int(c, load, "load", "loaded", false, 0, INT64_MAX, 0, &loaded)) ||
+	    (err = get_int(c, load, "load", "skipped", false, 0, INT64_MAX, 0, &skipped)) ||
+	    (err = get_str(c, load, "load", "error", false, API_REASON_MAX, &error)))
+		return err;
+	o = json_pack("{s:I, s:I, s:s?}", "loaded", (json_int_t)loaded, "skipped", (json_int_t)skipped,
+		      "error", error);
+	if (o && !error)
+		json_object_set_new(o, "error", json_null());
+	b->u.heartbeat.load_text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return b->u.heartbeat.load_text ? 0 : -ENOMEM;
+}
+
 static int parse_heartbeat(struct ctx *c, struct api_body *b)
 {
 	json_t *rs, *counters, *v;
@@ -402,7 +532,12 @@ static int parse_heartbeat(struct ctx *c, struct api_body *b)
 	}
 	b->u.heartbeat.counters_text = b->u.heartbeat.counters ?
 		json_dumps(b->u.heartbeat.counters, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
-	return b->u.heartbeat.counters_text ? 0 : -ENOMEM;
+	if (!b->u.heartbeat.counters_text)
+		return -ENOMEM;
+	if ((err = get_str(c, b->root, "", "config_hash", false, API_CONFIG_HASH_MAX,
+			   &b->u.heartbeat.config_hash)))
+		return err;
+	return parse_load(c, b);
 }
 
 static int parse_policies(struct ctx *c, struct api_body *b)
@@ -501,6 +636,135 @@ static int parse_targets(struct ctx *c, struct api_body *b)
 	return 0;
 }
 
+static int parse_case(struct ctx *c, json_t *o, size_t i, size_t *total, struct api_body *b)
+{
+	struct api_case *k = &b->u.ruleset.cases[i];
+	char p[32];
+	int err;
+
+	snprintf(p, sizeof(p), "cases[%zu]", i);
+	if (!json_is_object(o))
+		return fail(c, p, "", "expected an object");
+	if ((err = get_name(c, o, p, "name", &k->name)))
+		return err;
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(b->u.ruleset.cases[j].name, k->name) == 0)
+			return fail(c, p, "name", "duplicate \"%s\"", k->name);
+	if ((err = get_pcap(c, o, p, total, k)) || (err = get_sids(c, o, p, "must", &k->must)) ||
+	    (err = get_sids(c, o, p, "must_not", &k->must_not)))
+		return err;
+	return 0;
+}
+
+static int parse_ruleset(struct ctx *c, struct api_body *b)
+{
+	json_t *cases = json_object_get(b->root, "cases"), *o;
+	size_t i, total = 0;
+	int err;
+
+	if ((err = get_str(c, b->root, "", "content", true, SIZE_MAX, &b->u.ruleset.content)) ||
+	    (err = get_str(c, b->root, "", "message", true, API_MESSAGE_MAX, &b->u.ruleset.message)) ||
+	    (err = get_id(c, b->root, "", "parent", false, &b->u.ruleset.parent)))
+		return err;
+	b->u.ruleset.content_len = json_string_length(json_object_get(b->root, "content"));
+	if (!cases || json_is_null(cases))
+		return 0;
+	if (!json_is_array(cases) || json_array_size(cases) > API_MAX_CASES)
+		return fail(c, "", "cases", "expected an array of at most %d cases", API_MAX_CASES);
+	b->u.ruleset.has_cases = true;
+	b->u.ruleset.ncases = json_array_size(cases);
+	if (b->u.ruleset.ncases == 0)
+		return 0;
+	b->u.ruleset.cases = calloc(b->u.ruleset.ncases, sizeof(struct api_case));
+	if (!b->u.ruleset.cases)
+		return -ENOMEM;
+	json_array_foreach(cases, i, o) {
+		if ((err = parse_case(c, o, i, &total, b)))
+			return err;
+	}
+	return 0;
+}
+
+static const char *const edit_actions[] = { "enable", "disable", "edit", "add", NULL };
+
+static int parse_edit(struct ctx *c, struct api_body *b)
+{
+	const char *a;
+	int err;
+
+	if ((err = get_enum(c, b->root, "", "action", edit_actions, &b->u.edit.action)) ||
+	    (err = get_int(c, b->root, "", "sid", true, 1, UINT32_MAX, 0, &b->u.edit.sid)) ||
+	    (err = get_str(c, b->root, "", "rule", false, API_RULE_MAX, &b->u.edit.rule)) ||
+	    (err = get_str(c, b->root, "", "message", true, API_MESSAGE_MAX, &b->u.edit.message)))
+		return err;
+	a = b->u.edit.action;
+	if ((strcmp(a, "edit") == 0 || strcmp(a, "add") == 0) && (!b->u.edit.rule || !*b->u.edit.rule))
+		return fail(c, "", "rule", "missing (required to %s)", a);
+	if (b->u.edit.rule && strpbrk(b->u.edit.rule, "\r\n"))
+		return fail(c, "", "rule", "must be one line");
+	return 0;
+}
+
+/* approve (comment optional) and reject (comment required). */
+static int parse_decision(struct ctx *c, struct api_body *b, bool reject)
+{
+	int err;
+
+	if ((err = get_str(c, b->root, "", "comment", reject, API_REASON_MAX, &b->u.decision.comment)) ||
+	    (err = get_str(c, b->root, "", "reason", false, API_REASON_MAX, &b->u.decision.reason)))
+		return err;
+	if (reject)
+		return 0;
+	if ((err = get_bool(c, b->root, "", "override", &b->u.decision.override)))
+		return err;
+	if (b->u.decision.override && (!b->u.decision.reason || !*b->u.decision.reason))
+		return fail(c, "", "reason", "missing (required with override)");
+	return 0;
+}
+
+static int parse_sensors(struct ctx *c, struct api_body *b)
+{
+	json_t *v = json_object_get(b->root, "sensors"), *e;
+	size_t i;
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > API_MAX_SENSORS)
+		return fail(c, "", "sensors", "expected an array of 1 to %d sensor names", API_MAX_SENSORS);
+	b->u.deploy.sensors = calloc(json_array_size(v), sizeof(char *));
+	if (!b->u.deploy.sensors)
+		return -ENOMEM;
+	json_array_foreach(v, i, e) {
+		const char *n = json_string_value(e);
+		char p[32];
+		snprintf(p, sizeof(p), "sensors[%zu]", i);
+		if (!n || !api_name_valid(n))
+			return fail(c, p, "", "expected a sensor name (1 to 64 of A-Z a-z 0-9 . _ -)");
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(b->u.deploy.sensors[j], n) == 0)
+				return fail(c, p, "", "duplicate \"%s\"", n);
+		b->u.deploy.sensors[b->u.deploy.nsensors++] = n;
+	}
+	return 0;
+}
+
+static int parse_deploy(struct ctx *c, struct api_body *b, bool rollback)
+{
+	int err;
+
+	if ((!rollback && (err = get_id(c, b->root, "", "ruleset", true, &b->u.deploy.ruleset))) ||
+	    (err = parse_sensors(c, b)) ||
+	    (err = get_str(c, b->root, "", "reason", false, API_REASON_MAX, &b->u.deploy.reason)))
+		return err;
+	if (rollback)
+		return 0;
+	if ((err = get_bool(c, b->root, "", "override", &b->u.deploy.override)))
+		return err;
+	if (b->u.deploy.override && (!b->u.deploy.reason || !*b->u.deploy.reason))
+		return fail(c, "", "reason", "missing (required with override)");
+	return 0;
+}
+
 static int parse_kind(struct ctx *c, struct api_body *b)
 {
 	int err;
@@ -529,6 +793,16 @@ static int parse_kind(struct ctx *c, struct api_body *b)
 		    (err = get_enum(c, b->root, "", "role", roles, &b->u.user.role)))
 			return err;
 		return 0;
+	case API_BODY_RULESET:
+		return parse_ruleset(c, b);
+	case API_BODY_RULE_EDIT:
+		return parse_edit(c, b);
+	case API_BODY_APPROVE:
+	case API_BODY_REJECT:
+		return parse_decision(c, b, b->kind == API_BODY_REJECT);
+	case API_BODY_DEPLOY:
+	case API_BODY_ROLLBACK:
+		return parse_deploy(c, b, b->kind == API_BODY_ROLLBACK);
 	default:
 		return 0;
 	}
@@ -546,8 +820,10 @@ int api_body_parse(struct api_body *b, enum api_body_kind kind, const char *buf,
 	b->kind = kind;
 	if (kind <= API_BODY_NONE || kind >= API_BODY_N)
 		return 0;
+	/* bodies whose every field is optional may be left out */
+	bool optional = kind == API_BODY_ACK || kind == API_BODY_APPROVE || kind == API_BODY_ROLLBACK;
 	if (len == 0 || (len == 2 && kind == API_BODY_ACK && memcmp(buf, "{}", 2) == 0))
-		return kind == API_BODY_ACK ? 0 :
+		return optional ? 0 :
 		       fail(&c, "", "body", "empty, expected a JSON %s", want_array ? "array" : "object");
 	b->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (!b->root)
@@ -571,6 +847,19 @@ void api_body_fini(struct api_body *b)
 		break;
 	case API_BODY_HEARTBEAT:
 		free(b->u.heartbeat.counters_text);
+		free(b->u.heartbeat.load_text);
+		break;
+	case API_BODY_RULESET:
+		for (size_t i = 0; b->u.ruleset.cases && i < b->u.ruleset.ncases; i++) {
+			free(b->u.ruleset.cases[i].pcap);
+			free(b->u.ruleset.cases[i].must);
+			free(b->u.ruleset.cases[i].must_not);
+		}
+		free(b->u.ruleset.cases);
+		break;
+	case API_BODY_DEPLOY:
+	case API_BODY_ROLLBACK:
+		free(b->u.deploy.sensors);
 		break;
 	case API_BODY_ESCALATION:
 		for (size_t i = 0; b->u.escalation.v && i < 3; i++)

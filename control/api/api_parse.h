@@ -30,6 +30,12 @@ enum api_body_kind {
 	API_BODY_ESCALATION,    /* [{"severity", "ack_within_s", "tiers"}] */
 	API_BODY_NOTIFY,        /* [{"name", "type", "url", "routing_key", "min_severity"}] */
 	API_BODY_USER,          /* {"name", "role"} */
+	API_BODY_RULESET,       /* {"content", "message", "parent", "cases": [CASE...]} */
+	API_BODY_RULE_EDIT,     /* {"action", "sid", "rule", "message"} */
+	API_BODY_APPROVE,       /* {"comment", "override", "reason"} or nothing */
+	API_BODY_REJECT,        /* {"comment"} */
+	API_BODY_DEPLOY,        /* {"ruleset", "sensors", "reason", "override"} */
+	API_BODY_ROLLBACK,      /* {"sensors", "reason"} or nothing */
 	API_BODY_N,
 };
 
@@ -55,6 +61,22 @@ int api_role_parse(const char *name, enum api_role *out);
 #define API_REASON_MAX 1024
 #define API_MAX_TARGETS 64
 #define API_MAX_TIERS 16
+#define API_MESSAGE_MAX 4096    /* a ruleset version's message */
+#define API_RULE_MAX 65536      /* one rule line */
+#define API_MAX_CASES 64        /* regression cases of one submit */
+#define API_MAX_CASE_SIDS 1024  /* sids in a case's must or must_not */
+#define API_CASE_PCAP_MAX (16u << 20)     /* one case's capture, decoded */
+#define API_CASES_PCAP_MAX (64u << 20)    /* all captures of one submit, decoded */
+#define API_MAX_SENSORS 1024    /* sensors named in a deployment */
+#define API_CONFIG_HASH_MAX 64
+
+/* A regression case of a submitted version. */
+struct api_case {
+	const char *name;
+	uint8_t *pcap;           /* malloc'd, decoded from pcap_b64 */
+	size_t pcap_len;
+	char *must, *must_not;   /* malloc'd compact JSON arrays of sids */
+};
 
 struct api_body {
 	enum api_body_kind kind;
@@ -72,6 +94,8 @@ struct api_body {
 			char ruleset_buf[24];          /* a numeric ruleset id as text */
 			json_t *counters;              /* borrowed object */
 			char *counters_text;           /* malloc'd compact JSON */
+			const char *config_hash;       /* NULL: not sent */
+			char *load_text;               /* malloc'd {"loaded","skipped","error"}; NULL: not sent */
 		} heartbeat;
 		struct {
 			const char *assignee;
@@ -93,11 +117,38 @@ struct api_body {
 		struct {
 			const char *name, *role;
 		} user;
+		struct {
+			const char *content;            /* 1 byte or more */
+			size_t content_len;
+			const char *message;
+			const char *parent;             /* NULL: none; else 8 to 64 hex digits */
+			struct api_case *cases;         /* malloc'd; NULL when ncases is 0 */
+			size_t ncases;
+			bool has_cases;                 /* "cases" given (even []): replaces the parent's */
+		} ruleset;
+		struct {
+			const char *action;             /* enable | disable | edit | add */
+			int64_t sid;
+			const char *rule;               /* one line; required for edit and add */
+			const char *message;
+		} edit;
+		struct {
+			const char *comment, *reason;   /* reason: required with override */
+			bool override;
+		} decision;                             /* approve and reject (comment required) */
+		struct {
+			const char *ruleset;            /* 8 to 64 hex digits; NULL for a rollback */
+			const char **sensors;           /* malloc'd; NULL: every known one */
+			size_t nsensors;
+			const char *reason;             /* required with override */
+			bool override;
+		} deploy;                               /* deploy and rollback */
 	} u;
 };
 
 /* Parses and validates buf (len bytes, need not be NUL-terminated) as a
- * body of the given kind into b.  0, -EINVAL (message in err), -ENOMEM.
+ * body of the given kind into b.  0, -EINVAL (message in err), -EFBIG (a
+ * capture over its bound: 413; message in err), -ENOMEM.
  * On success the caller owns b and calls api_body_fini(); on failure
  * nothing is left to free. */
 int api_body_parse(struct api_body *b, enum api_body_kind kind, const char *buf, size_t len, char *err,
@@ -114,5 +165,8 @@ int api_parse_time(const char *s, int64_t *out);
 
 /* Names of users, sensors and targets: 1..64 of [A-Za-z0-9._-]. */
 bool api_name_valid(const char *s);
+
+/* A ruleset version id or a prefix of one: 8 to 64 hex digits. */
+bool api_id_prefix_valid(const char *s);
 
 #endif

@@ -22,6 +22,9 @@ enum api_perm {
 	API_PERM_RESPOND,       /* responder, incident_manager, admin */
 	API_PERM_MANAGE,        /* incident_manager, admin */
 	API_PERM_ADMIN,
+	API_PERM_AUTHOR,        /* rule_author, admin */
+	API_PERM_APPROVE,       /* rule_approver, admin */
+	API_PERM_READ,          /* every role, sensor too (a ruleset's content) */
 };
 
 bool api_role_may(enum api_role role, enum api_perm perm);
@@ -35,11 +38,13 @@ enum api_ctr {
 	API_CTR_FLOW_DUPLICATES,
 	API_CTR_OPENED_ALERT,
 	API_CTR_OPENED_BLIND,
+	API_CTR_OPENED_DRIFT,
 	API_CTR_ESCALATIONS,
 	API_CTR_NOTIFY_SENT,
 	API_CTR_NOTIFY_FAILED,
 	API_CTR_HEARTBEATS,
 	API_CTR_TICKS,
+	API_CTR_DEPLOYMENTS,
 	API_CTR_N,
 };
 
@@ -64,13 +69,20 @@ struct api_server {
 struct api_req;
 typedef void api_handler_fn(struct api_server *srv, struct api_req *rq);
 
+/* Which body limit a route has. */
+enum api_limit {
+	API_LIMIT_BODY,         /* max_body */
+	API_LIMIT_INGEST,       /* max_ingest_body */
+	API_LIMIT_RULESET,      /* max_ruleset_body */
+};
+
 struct api_route {
 	const char *method;
 	const char *pattern;    /* "/api/v1/incidents/{id}/ack": {id} a positive integer,
 				 * {name} any segment */
 	enum api_perm perm;
 	enum api_body_kind body;
-	bool ingest;            /* the larger body limit */
+	enum api_limit limit;
 	api_handler_fn *fn;
 };
 
@@ -128,8 +140,18 @@ int api_commit_emit(struct api_server *srv, int err);
 int api_audit(struct api_server *srv, struct api_req *rq, const char *action, const char *object,
 	      const char *detail);
 
-/* api_tick() for a caller that holds the store lock (POST /api/v1/tick). */
-int api_tick_locked(struct api_server *srv, int64_t now, int *escalated, int *blind_spots);
+/* api_tick() for a caller that holds the store lock (POST /api/v1/tick);
+ * drift: how many drift incidents are open after the evaluation. */
+int api_tick_locked(struct api_server *srv, int64_t now, int *escalated, int *blind_spots, int *drift);
+
+/* The full id of the version rq names by id or prefix in `what` (the
+ * path's {name} or a body field, named in the messages); false after
+ * answering 400 (not 8 to 64 hex digits), 404 or 409 (ambiguous). */
+bool api_ruleset_resolve(struct api_server *srv, struct api_req *rq, const char *prefix,
+			 const char *field, char id[STORE_ID_HEX + 1]);
+
+/* 400 naming any query parameter (none expected); false after answering. */
+bool api_no_params(struct api_req *rq);
 
 /* Emits the queued events through the sink, counting openings and
  * escalations. */
@@ -142,5 +164,15 @@ api_handler_fn api_h_incidents, api_h_incident, api_h_ack, api_h_assign, api_h_n
 api_handler_fn api_h_escalation_get, api_h_escalation_put, api_h_notify_get, api_h_notify_put;
 api_handler_fn api_h_users_get, api_h_users_post, api_h_token_create, api_h_token_revoke;
 api_handler_fn api_h_audit, api_h_tick;
+/* Rule change management (api_rules.c, api_deploy.c). */
+api_handler_fn api_h_ruleset_submit, api_h_rulesets, api_h_ruleset, api_h_ruleset_content;
+api_handler_fn api_h_ruleset_diff, api_h_ruleset_edit, api_h_ruleset_validate;
+api_handler_fn api_h_ruleset_approve, api_h_ruleset_reject;
+api_handler_fn api_h_deploy, api_h_rollback, api_h_deployments, api_h_fleet;
+
+/* The heartbeat answer's "ruleset" for a sensor that reported `running`
+ * (NULL: nothing): a new object, or NULL when it runs its baseline or has
+ * none (api_deploy.c).  -errno in *err. */
+json_t *api_heartbeat_ruleset(struct api_server *srv, const char *sensor, const char *running, int *err);
 
 #endif

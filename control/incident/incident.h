@@ -38,10 +38,13 @@ struct incident_cfg {
 	int64_t heartbeat_period_s;   /* expected heartbeat period of sensors */
 	int64_t silent_periods;       /* silent for this many periods: blind spot */
 	int64_t blind_severity;       /* severity of blind-spot incidents */
+	int64_t drift_grace_s;        /* a ruleset differing this long is drift (30) */
+	int64_t drift_severity;       /* severity of drift incidents (2) */
 };
 
 /* The contract's defaults: 3600 s window, raise at 100 and 1000, evidence
- * 20 then every 100th, attempted-recon scans, 10 s heartbeats, 3 periods. */
+ * 20 then every 100th, attempted-recon scans, 10 s heartbeats, 3 periods,
+ * drift after 30 s at severity 2. */
 void incident_cfg_default(struct incident_cfg *c);
 
 /* --- events and the notification seam (incident_events.c) ------------ */
@@ -212,5 +215,25 @@ int incident_heartbeat(struct store *st, const struct incident_cfg *cfg, const c
  * heartbeat re-arms it).  Returns how many opened or joined. */
 int incident_blind_spots_due(struct store *st, const struct incident_cfg *cfg, int64_t now,
 			     struct incident_events *evs);
+
+/* --- drift from the deployed baseline (incident_drift.c) ------------ */
+
+/* Compares what the sensor last reported (store_sensor_drift_get) with
+ * its baseline (store_sensor_desired): a ruleset other than the
+ * baseline's engine id for cfg->drift_grace_s or longer opens or joins
+ * "drift:SENSOR:ruleset"; a config_hash other than the first one reported
+ * since the baseline (recorded here on first sight) opens or joins
+ * "drift:SENSOR:config".  Opened by `user`; each is resolved (by
+ * "system", event "resolved") when the sensor reports its baseline again.
+ * No baseline, or a sensor that never sent a heartbeat: nothing.  Returns
+ * how many drift incidents are open for the sensor afterwards. */
+int incident_drift_sensor(struct store *st, const struct incident_cfg *cfg, const char *sensor,
+			  const char *user, int64_t now, struct incident_events *evs);
+
+/* incident_drift_sensor() for every sensor, by "system" (the grace period
+ * runs out between heartbeats).  Returns how many drift incidents are
+ * open. */
+int incident_drift_due(struct store *st, const struct incident_cfg *cfg, int64_t now,
+		       struct incident_events *evs);
 
 #endif

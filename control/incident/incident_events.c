@@ -27,6 +27,8 @@ void incident_cfg_default(struct incident_cfg *c)
 	c->heartbeat_period_s = 10;
 	c->silent_periods = 3;
 	c->blind_severity = 2;
+	c->drift_grace_s = 30;
+	c->drift_severity = 2;
 }
 
 void incident_events_init(struct incident_events *q)

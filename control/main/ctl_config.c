@@ -10,14 +10,15 @@
 
 #include "ctl_config.h"
 
-enum key_type { K_STR, K_SIZE, K_INT, K_LIST };
+enum key_type { K_STR, K_SIZE, K_INT, K_LIST, K_REAL };
 
 enum key_id {
 	K_LISTEN, K_TLS_CERT, K_TLS_KEY, K_MAX_BODY, K_MAX_INGEST_BODY, K_MAX_DISCARD,
 	K_DEFAULT_LIMIT, K_MAX_LIMIT, K_CONN_LIMIT, K_CONN_TIMEOUT, K_WINDOW, K_HB_PERIOD,
 	K_SILENT_PERIODS, K_EVIDENCE_FIRST, K_EVIDENCE_EVERY, K_BLIND_SEVERITY, K_RAISE_AT,
 	K_TICK_INTERVAL, K_NOTIFY_TRIES, K_NOTIFY_BACKOFF, K_NOTIFY_TIMEOUT, K_NOTIFY_QUEUE,
-	K_NOTIFY_SOURCE,
+	K_NOTIFY_SOURCE, K_MAX_RULESET_BODY, K_VIGIL_PATH, K_LINT_PATH, K_REFERENCE_PCAP,
+	K_PERF_THRESHOLD, K_VALIDATE_TIMEOUT, K_WORK_DIR, K_DRIFT_GRACE,
 };
 
 static const struct key {
@@ -49,6 +50,14 @@ static const struct key {
 	{ "notify_timeout_s", K_NOTIFY_TIMEOUT, K_INT, 1, 3600 },
 	{ "notify_queue_max", K_NOTIFY_QUEUE, K_INT, 1, 10000000 },
 	{ "notify_source", K_NOTIFY_SOURCE, K_STR, 0, 0 },
+	{ "max_ruleset_body", K_MAX_RULESET_BODY, K_SIZE, 1024, 1ll << 33 },
+	{ "vigil_path", K_VIGIL_PATH, K_STR, 0, 0 },
+	{ "vigil_lint_path", K_LINT_PATH, K_STR, 0, 0 },
+	{ "reference_pcap", K_REFERENCE_PCAP, K_STR, 0, 0 },
+	{ "perf_threshold", K_PERF_THRESHOLD, K_REAL, 1, 1000 },
+	{ "validate_timeout_s", K_VALIDATE_TIMEOUT, K_INT, 1, 86400 },
+	{ "work_dir", K_WORK_DIR, K_STR, 0, 0 },
+	{ "drift_grace_s", K_DRIFT_GRACE, K_INT, 0, 30 * 86400 },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -96,6 +105,9 @@ void ctl_settings_default(struct ctl_settings *s)
 	 * 10000 queued, the host name) are what zero asks for */
 	memset(&s->notify, 0, sizeof(s->notify));
 	s->tick_interval_s = 1;
+	memset(&s->rules, 0, sizeof(s->rules));
+	s->rules.perf_threshold = 1.25;
+	s->rules.timeout_s = 300;
 }
 
 static void set(struct ctl_settings *cs, enum key_id id, int64_t v, const char *s)
@@ -125,7 +137,15 @@ static void set(struct ctl_settings *cs, enum key_id id, int64_t v, const char *
 	case K_NOTIFY_TIMEOUT: cs->notify.timeout_s = (double)v; break;
 	case K_NOTIFY_QUEUE: cs->notify.queue_max = (size_t)v; break;
 	case K_NOTIFY_SOURCE: cs->notify.source = s; break;
+	case K_MAX_RULESET_BODY: c->max_ruleset_body = (size_t)v; break;
+	case K_VIGIL_PATH: cs->rules.vigil_path = s; break;
+	case K_LINT_PATH: cs->rules.lint_path = s; break;
+	case K_REFERENCE_PCAP: cs->rules.reference_pcap = s; break;
+	case K_VALIDATE_TIMEOUT: cs->rules.timeout_s = v; break;
+	case K_WORK_DIR: cs->rules.work_dir = s; break;
+	case K_DRIFT_GRACE: c->incident.drift_grace_s = v; break;
 	case K_RAISE_AT: break;
+	case K_PERF_THRESHOLD: break;
 	}
 }
 
@@ -142,6 +162,12 @@ static int apply(struct ctl_settings *c, const struct key *k, json_t *j, const c
 		if (j && !json_is_string(j))
 			goto bad;
 		set(c, k->id, 0, j ? json_string_value(j) : s);
+		return 0;
+	case K_REAL:
+		if (!json_is_number(j) || json_number_value(j) < (double)k->min ||
+		    json_number_value(j) > (double)k->max)
+			goto bad;
+		c->rules.perf_threshold = json_number_value(j);
 		return 0;
 	case K_SIZE:
 	case K_INT:
@@ -172,6 +198,9 @@ static int apply(struct ctl_settings *c, const struct key *k, json_t *j, const c
 bad:
 	if (k->type == K_STR)
 		fprintf(stderr, "vigil-control: %s%s: expected a string\n", where, k->name);
+	else if (k->type == K_REAL)
+		fprintf(stderr, "vigil-control: %s%s: expected a number between %lld and %lld\n", where,
+			k->name, (long long)k->min, (long long)k->max);
 	else if (k->type == K_LIST)
 		fprintf(stderr, "vigil-control: %s%s: expected up to 4 alert counts\n", where, k->name);
 	else

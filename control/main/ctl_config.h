@@ -17,6 +17,10 @@ struct ctl_settings {
 	struct api_config api;
 	struct notify_cfg notify;     /* retries, backoff, timeout, queue, source */
 	int64_t tick_interval_s;      /* the evaluation timer (1); 0: only POST /api/v1/tick */
+	/* the validation worker: vigil_path, vigil_lint_path and work_dir
+	 * are NULL unless set (cmd_serve finds the defaults); store and
+	 * clock are set by cmd_serve */
+	struct rules_validate_cfg rules;
 };
 
 /* Defaults for everything. */

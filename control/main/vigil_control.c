@@ -10,9 +10,10 @@
  * (requests), the timer (every tick_interval_s, 1 s, of real time:
  * escalation and blind spots at the daemon's clock, which --clock-file may
  * drive; 0 turns it off, leaving POST /api/v1/tick), and the notifier's
- * worker (control/notify: deliveries and their retries).  Both signals
- * stop the timer, then the notifier, then the server, then close the
- * database.
+ * worker (control/notify: deliveries and their retries), and the ruleset
+ * validation worker (control/rules: vigil and vigil-lint runs).  Both
+ * signals stop the timer, then the validation worker (killing a running
+ * tool), then the notifier, then the server, then close the database.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "api_parse.h"
@@ -325,6 +328,89 @@ static void *timer_main(void *arg)
 	return NULL;
 }
 
+/* --- the validation worker's tools -------------------------------------- */
+
+/* An executable file? */
+static bool runnable(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && access(path, X_OK) == 0;
+}
+
+/* path made absolute against our working directory: the tools run in
+ * their own scratch directories.  Malloc'd. */
+static char *absolute(const char *path)
+{
+	char cwd[PATH_MAX], *out = NULL;
+
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return strdup(path);
+	return asprintf(&out, "%s/%s", cwd, path) < 0 ? NULL : out;
+}
+
+/* A tool of the validation: the setting if given; else rel from our own
+ * binary's directory (the meson build tree: control/main/vigil-control
+ * next to dataplane/ and tools/); else the first `name` in $PATH; else
+ * `name` itself (the validation then says it cannot run it).  Malloc'd. */
+static char *find_tool(const char *setting, const char *rel, const char *name)
+{
+	char self[PATH_MAX], path[2 * PATH_MAX], *dir;
+	const char *env = getenv("PATH");
+	ssize_t n;
+
+	if (setting && *setting)
+		return strchr(setting, '/') ? absolute(setting) : strdup(setting);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		dir = strrchr(self, '/');
+		if (dir) {
+			*dir = '\0';
+			snprintf(path, sizeof(path), "%s/%s", self, rel);
+			if (runnable(path))
+				return realpath(path, NULL);
+		}
+	}
+	for (const char *p = env; p && *p;) {
+		size_t len = strcspn(p, ":");
+		snprintf(path, sizeof(path), "%.*s/%s", (int)(len ? len : 1), len ? p : ".", name);
+		if (runnable(path))
+			return strdup(path);
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	return strdup(name);
+}
+
+/* The worker's settings completed with the defaults (the tools, work_dir
+ * next to the database), paths made absolute; the strings in *own are the
+ * caller's to free. */
+static int rules_cfg_complete(struct rules_validate_cfg *rc, const char *db, char *own[4])
+{
+	char *work = NULL;
+
+	own[0] = find_tool(rc->vigil_path, "../../dataplane/main/vigil", "vigil");
+	own[1] = find_tool(rc->lint_path, "../../tools/vigil-lint", "vigil-lint");
+	if (rc->work_dir && *rc->work_dir)
+		own[2] = absolute(rc->work_dir);
+	else if (asprintf(&work, "%s.work", db) >= 0)
+		own[2] = absolute(work);
+	free(work);
+	if (rc->reference_pcap && *rc->reference_pcap)
+		own[3] = absolute(rc->reference_pcap);
+	if (!own[0] || !own[1] || !own[2] || (rc->reference_pcap && *rc->reference_pcap && !own[3]))
+		return -ENOMEM;
+	rc->vigil_path = own[0];
+	rc->lint_path = own[1];
+	rc->work_dir = own[2];
+	rc->reference_pcap = own[3];
+	fprintf(stderr, "vigil-control: validating rulesets with %s and %s in %s\n", rc->vigil_path,
+		rc->lint_path, rc->work_dir);
+	return 0;
+}
+
 /* --- commands --------------------------------------------------------- */
 
 static void usage(FILE *f)
@@ -403,6 +489,8 @@ static int cmd_serve(const char *db, struct ctl_settings *settings, const char *
 	struct notifier nf = { .n = NULL };
 	struct store *st = NULL;
 	struct api_server *srv = NULL;
+	struct rules_validator *val = NULL;
+	char *own[4] = { NULL, NULL, NULL, NULL };
 	pthread_condattr_t ca;
 	pthread_t timer_thr;
 	sigset_t sigs;
@@ -433,6 +521,17 @@ static int cmd_serve(const char *db, struct ctl_settings *settings, const char *
 	cfg->store = st;
 	cfg->now = clock_now;
 	cfg->now_arg = &clk;
+	settings->rules.store = st;
+	settings->rules.now = clock_now;
+	settings->rules.now_arg = &clk;
+	err = rules_cfg_complete(&settings->rules, db, own);
+	if (!err)
+		err = rules_validator_create(&settings->rules, &val);
+	if (err) {
+		fprintf(stderr, "vigil-control: cannot start the validation worker: %s\n", strerror(-err));
+		goto out;
+	}
+	cfg->validator = val;
 	err = notifier_start(&nf, st, &settings->notify);
 	if (err) {
 		rc = err == -EINVAL ? 2 : 1;
@@ -484,11 +583,16 @@ out_timer:
 	pthread_cond_destroy(&tm.cond);
 	pthread_mutex_destroy(&tm.lock);
 out:
-	/* the notifier first: its last results are recorded through the
-	 * server and the store */
+	/* the validation worker first (a running tool is killed; the version
+	 * stays "validating" for the next start), then the notifier: its
+	 * last results are recorded through the server and the store */
+	rules_validator_stop(val);
 	notifier_stop(&nf);
 	api_server_destroy(srv);
+	rules_validator_destroy(val);
 	store_close(st);
+	for (int i = 0; i < 4; i++)
+		free(own[i]);
 	return rc;
 }
 

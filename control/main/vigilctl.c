@@ -16,15 +16,6 @@
 
 #include "vigilctl.h"
 
-#define EXIT_SERVER 1
-#define EXIT_USAGE 2
-
-struct ctl {
-	const char *url, *token, *cacert;
-	bool json, insecure;
-	CURL *curl;
-};
-
 static const char usage_text[] =
 	"usage: vigilctl [--url URL] [--token TOKEN] [--json] [--cacert FILE] [--insecure] COMMAND\n"
 	"\n"
@@ -42,13 +33,20 @@ static const char usage_text[] =
 	"  audit [--limit N]\n"
 	"  escalation get | escalation set FILE\n"
 	"  notify get | notify set FILE\n"
+	"  rules submit FILE -m MSG [--parent ID] [--case NAME PCAP [--must 1,2] [--must-not 3]]...\n"
+	"  rules edit ID enable|disable SID -m MSG | rules edit ID edit|add SID --rule TEXT -m MSG\n"
+	"  rules list [--limit N] | rules show ID | rules diff ID [--against ID2] | rules validate ID\n"
+	"  rules approve ID [-m COMMENT] [--override --reason R] | rules reject ID -m COMMENT\n"
+	"  rules deploy ID [--sensor S]... [--reason R] [--override]\n"
+	"  rules rollback [--sensor S]... [--reason R] | rules status\n"
 	"  health\n"
 	"\n"
+	"Ruleset IDs may be given as unique prefixes of 8 or more hex digits.\n"
 	"Flow tables: PKTS and BYTES are to server/to client, STATE is state/reason.\n"
 	"URL and TOKEN default to $VIGIL_URL (else http://127.0.0.1:8470) and $VIGIL_TOKEN.\n"
 	"Exit status: 0 ok, 1 server error, 2 usage.\n";
 
-static int usage(const char *msg)
+int ctl_usage(const char *msg)
 {
 	if (msg)
 		fprintf(stderr, "vigilctl: %s\n", msg);
@@ -78,12 +76,7 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* Performs METHOD path (with the query already encoded) with an optional
- * JSON body.  On 2xx sets *out to the parsed answer (or NULL if not JSON)
- * and returns 0; otherwise prints the server's message and returns
- * EXIT_SERVER.  In --json mode the raw answer is printed as well. */
-static int call(struct ctl *c, const char *method, const char *path, const char *body,
-		json_t **out)
+int ctl_call(struct ctl *c, const char *method, const char *path, const char *body, json_t **out)
 {
 	struct buf b = { NULL, 0 };
 	struct curl_slist *h = NULL;
@@ -206,7 +199,7 @@ static bool is_id(const char *s)
 static int get_list(struct ctl *c, const char *path, const struct ctl_col *cols, size_t n)
 {
 	json_t *j = NULL;
-	int rc = call(c, "GET", path, NULL, &j);
+	int rc = ctl_call(c, "GET", path, NULL, &j);
 
 	if (!rc && !c->json)
 		ctl_out_table(stdout, j, cols, n);
@@ -224,7 +217,7 @@ static int cmd_incidents(struct ctl *c, int argc, char **argv)
 
 	if (parse_args(c, argc, argv, m, q, sizeof(q), pos, 1, &npos, NULL) != 0 ||
 	    (npos == 1 && strcmp(pos[0], "list") != 0))
-		return usage("incidents [list] [--status S] [--severity N] [--limit N]");
+		return ctl_usage("incidents [list] [--status S] [--severity N] [--limit N]");
 	snprintf(path, sizeof(path), "/api/v1/incidents%s", q);
 	return get_list(c, path, incident_cols, sizeof(incident_cols) / sizeof(incident_cols[0]));
 }
@@ -316,9 +309,9 @@ static int cmd_flows(struct ctl *c, int argc, char **argv)
 	int npos, rc;
 
 	if (parse_args(c, argc, argv, m, q, sizeof(q), pos, 0, &npos, NULL) != 0)
-		return usage("flows [--sensor S] [--flow-id N] [--limit N]");
+		return ctl_usage("flows [--sensor S] [--flow-id N] [--limit N]");
 	snprintf(path, sizeof(path), "/api/v1/flows%s", q);
-	rc = call(c, "GET", path, NULL, &j);
+	rc = ctl_call(c, "GET", path, NULL, &j);
 	if (!rc && !c->json)
 		flow_table(j, cols, sizeof(cols) / sizeof(cols[0]));
 	json_decref(j);
@@ -351,7 +344,7 @@ static int show_incident(struct ctl *c, const char *id)
 	int rc;
 
 	snprintf(path, sizeof(path), "/api/v1/incidents/%s", id);
-	rc = call(c, "GET", path, NULL, &j);
+	rc = ctl_call(c, "GET", path, NULL, &j);
 	if (!rc && !c->json) {
 		ctl_out_fields(stdout, j, fields);
 		printf("\nTimeline:\n");
@@ -376,7 +369,7 @@ static int incident_change(struct ctl *c, const char *id, const char *what, json
 
 	json_decref(body);
 	snprintf(path, sizeof(path), "/api/v1/incidents/%s/%s", id, what);
-	rc = text ? call(c, "POST", path, text, &j) : EXIT_SERVER;
+	rc = text ? ctl_call(c, "POST", path, text, &j) : EXIT_SERVER;
 	free(text);
 	if (!rc && !c->json) {
 		json_t *arr = json_array();
@@ -396,7 +389,7 @@ static int cmd_incident(struct ctl *c, int argc, char **argv)
 	int npos;
 
 	if (argc < 1 || parse_args(c, argc - 1, argv + 1, m, q, sizeof(q), pos, 3, &npos, &reason) != 0)
-		return usage("incident show|ack|assign|note|status ...");
+		return ctl_usage("incident show|ack|assign|note|status ...");
 	if (strcmp(sub, "show") == 0 && npos == 1 && is_id(pos[0]))
 		return show_incident(c, pos[0]);
 	if (strcmp(sub, "ack") == 0 && npos == 1 && is_id(pos[0]))
@@ -426,7 +419,7 @@ static int cmd_incident(struct ctl *c, int argc, char **argv)
 			json_object_set_new(b, "reason", json_string(reason));
 		return incident_change(c, id, "status", b);
 	}
-	return usage("incident show ID | ack ID | assign USER ID | note TEXT ID | "
+	return ctl_usage("incident show ID | ack ID | assign USER ID | note TEXT ID | "
 		     "status S [--reason R] ID | resolve|investigate|mitigate|close [--reason R] ID");
 }
 
@@ -446,7 +439,7 @@ static int cmd_alerts(struct ctl *c, int argc, char **argv)
 	int npos;
 
 	if (parse_args(c, argc, argv, m, q, sizeof(q), pos, 0, &npos, NULL) != 0)
-		return usage("alerts [--sid N] [--src-ip A] [--dest-ip A] [--incident ID] [--limit N]");
+		return ctl_usage("alerts [--sid N] [--src-ip A] [--dest-ip A] [--incident ID] [--limit N]");
 	snprintf(path, sizeof(path), "/api/v1/alerts%s", q);
 	return get_list(c, path, cols, 8);
 }
@@ -464,11 +457,11 @@ static int cmd_users(struct ctl *c, int argc, char **argv)
 	if (argc == 0 || (argc == 1 && strcmp(argv[0], "list") == 0))
 		return get_list(c, "/api/v1/users", cols, 4);
 	if (argc != 3 || strcmp(argv[0], "add") != 0)
-		return usage("users list | users add NAME ROLE");
+		return ctl_usage("users list | users add NAME ROLE");
 	j = json_pack("{s:s, s:s}", "name", argv[1], "role", argv[2]);
 	body = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
-	rc = call(c, "POST", "/api/v1/users", body, &j);
+	rc = ctl_call(c, "POST", "/api/v1/users", body, &j);
 	free(body);
 	if (!rc && !c->json)
 		printf("user %s added (%s)\n", argv[1], argv[2]);
@@ -486,18 +479,18 @@ static int cmd_token(struct ctl *c, int argc, char **argv)
 		e = curl_easy_escape(c->curl, argv[1], 0);
 		snprintf(path, sizeof(path), "/api/v1/users/%s/tokens", e ? e : "");
 		curl_free(e);
-		rc = call(c, "POST", path, "{}", &j);
+		rc = ctl_call(c, "POST", path, "{}", &j);
 		if (!rc && !c->json)
 			printf("token %lld for %s (shown once):\n%s\n",
 			       (long long)json_integer_value(json_object_get(j, "id")), argv[1],
 			       json_string_value(json_object_get(j, "token")));
 	} else if (argc == 2 && strcmp(argv[0], "revoke") == 0 && is_id(argv[1])) {
 		snprintf(path, sizeof(path), "/api/v1/tokens/%s", argv[1]);
-		rc = call(c, "DELETE", path, NULL, &j);
+		rc = ctl_call(c, "DELETE", path, NULL, &j);
 		if (!rc && !c->json)
 			printf("token %s revoked\n", argv[1]);
 	} else {
-		return usage("token create USER | token revoke ID");
+		return ctl_usage("token create USER | token revoke ID");
 	}
 	json_decref(j);
 	return rc;
@@ -514,7 +507,7 @@ static int cmd_audit(struct ctl *c, int argc, char **argv)
 	int npos;
 
 	if (parse_args(c, argc, argv, m, q, sizeof(q), pos, 0, &npos, NULL) != 0)
-		return usage("audit [--limit N]");
+		return ctl_usage("audit [--limit N]");
 	snprintf(path, sizeof(path), "/api/v1/audit%s", q);
 	return get_list(c, path, cols, 5);
 }
@@ -543,7 +536,7 @@ static int cmd_config(struct ctl *c, const char *what, int argc, char **argv,
 	}
 	body = json_dumps(file, JSON_COMPACT);
 	json_decref(file);
-	rc = body ? call(c, "PUT", path, body, &j) : EXIT_SERVER;
+	rc = body ? ctl_call(c, "PUT", path, body, &j) : EXIT_SERVER;
 	free(body);
 	if (!rc && !c->json)
 		ctl_out_table(stdout, j, cols, ncols);
@@ -586,16 +579,18 @@ static int run(struct ctl *c, int argc, char **argv)
 		return cmd_config(c, "escalation", argc - 1, argv + 1, esc, 3);
 	if (strcmp(cmd, "notify") == 0)
 		return cmd_config(c, "notify", argc - 1, argv + 1, notify, 4);
+	if (strcmp(cmd, "rules") == 0)
+		return ctl_cmd_rules(c, argc - 1, argv + 1);
 	if (strcmp(cmd, "health") == 0 && argc == 1) {
 		json_t *j = NULL;
-		int rc = call(c, "GET", "/healthz", NULL, &j);
+		int rc = ctl_call(c, "GET", "/healthz", NULL, &j);
 		if (!rc && !c->json)
 			printf("%s (version %s)\n", json_string_value(json_object_get(j, "status")),
 			       json_string_value(json_object_get(j, "version")));
 		json_decref(j);
 		return rc;
 	}
-	return usage(NULL);
+	return ctl_usage(NULL);
 }
 
 int main(int argc, char **argv)
@@ -612,7 +607,7 @@ int main(int argc, char **argv)
 		if ((strcmp(a, "--url") == 0 || strcmp(a, "--token") == 0 || strcmp(a, "--cacert") == 0)) {
 			if (i + 1 >= argc) {
 				free(rest);
-				return usage("missing value");
+				return ctl_usage("missing value");
 			}
 			if (a[2] == 'u')
 				c.url = argv[++i];
@@ -634,7 +629,7 @@ int main(int argc, char **argv)
 	}
 	if (n == 0) {
 		free(rest);
-		return usage("no command");
+		return ctl_usage("no command");
 	}
 	if (!c.url || !*c.url)
 		c.url = "http://127.0.0.1:8470";

@@ -13,7 +13,7 @@
 /*
  * Migrations: entry i is migration i + 1, applied in order, each in its own
  * transaction together with its row in schema_migrations.  Never edit an
- * entry once released: add the next one (e.g. migration 2:
+ * entry once released: add the next one (e.g. migration 4:
  * "ALTER TABLE incidents ADD COLUMN x TEXT;").
  */
 static const char migration_1[] =
@@ -153,7 +153,109 @@ static const char migration_2[] =
 	"CREATE INDEX flows_flow ON flows(sensor, flow_id);"
 	"CREATE INDEX flows_end ON flows(end_epoch);";
 
-const char *const store_migrations[] = { migration_1, migration_2 };
+/* Migration 3: rule change management (versions, their approvals and
+ * regression cases, deployments), the sensors' configuration and drift
+ * state, and incidents of kind 'drift'.  The kind is a CHECK, which SQLite
+ * cannot alter: the incidents table is rebuilt (its rows and ids kept),
+ * which is why migrations run with foreign keys off (see migrate()). */
+static const char migration_3[] =
+	"CREATE TABLE incidents_new("
+	"  id INTEGER PRIMARY KEY,"
+	"  key TEXT NOT NULL,"
+	"  kind TEXT NOT NULL CHECK(kind IN ('alert','blind_spot','drift')),"
+	"  title TEXT NOT NULL,"
+	"  severity INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  assignee TEXT,"
+	"  sid INTEGER,"
+	"  alert_count INTEGER NOT NULL DEFAULT 0,"
+	"  first_seen INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  opened_at INTEGER NOT NULL,"
+	"  notified_at INTEGER,"
+	"  acked_at INTEGER,"
+	"  mitigated_at INTEGER,"
+	"  resolved_at INTEGER,"
+	"  closed_at INTEGER,"
+	"  escalation_tier INTEGER NOT NULL DEFAULT 1,"
+	"  esc_since INTEGER NOT NULL);"
+	"INSERT INTO incidents_new(id, key, kind, title, severity, status, assignee, sid, alert_count,"
+	"  first_seen, last_seen, opened_at, notified_at, acked_at, mitigated_at, resolved_at,"
+	"  closed_at, escalation_tier, esc_since)"
+	"  SELECT id, key, kind, title, severity, status, assignee, sid, alert_count, first_seen,"
+	"  last_seen, opened_at, notified_at, acked_at, mitigated_at, resolved_at, closed_at,"
+	"  escalation_tier, esc_since FROM incidents;"
+	"DROP TABLE incidents;"
+	"ALTER TABLE incidents_new RENAME TO incidents;"
+	"CREATE INDEX incidents_key ON incidents(key, id);"
+	"CREATE INDEX incidents_status ON incidents(status, severity);"
+	"CREATE TABLE rulesets("
+	"  id TEXT PRIMARY KEY CHECK(length(id) = 64),"
+	"  parent TEXT REFERENCES rulesets(id),"
+	"  author TEXT NOT NULL,"
+	"  message TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL CHECK(status IN ('submitted','validating','validated',"
+	"    'validation_failed','approved','rejected')),"
+	"  engine_id TEXT,"
+	"  loaded INTEGER,"
+	"  skipped INTEGER,"
+	"  validation TEXT,"
+	"  size INTEGER NOT NULL,"
+	"  content TEXT NOT NULL);"
+	"CREATE INDEX rulesets_engine ON rulesets(engine_id);"
+	"CREATE INDEX rulesets_status ON rulesets(status);"
+	"CREATE TRIGGER rulesets_immutable BEFORE UPDATE OF id, parent, author, message, created_at,"
+	"  size, content ON rulesets"
+	"  BEGIN SELECT RAISE(ABORT, 'a ruleset version is immutable'); END;"
+	"CREATE TRIGGER rulesets_no_delete BEFORE DELETE ON rulesets"
+	"  BEGIN SELECT RAISE(ABORT, 'ruleset versions are never deleted'); END;"
+	"CREATE TABLE ruleset_approvals("
+	"  id INTEGER PRIMARY KEY,"
+	"  ruleset TEXT NOT NULL REFERENCES rulesets(id),"
+	"  user TEXT NOT NULL,"
+	"  decision TEXT NOT NULL CHECK(decision IN ('approve','reject','override')),"
+	"  comment TEXT,"
+	"  ts INTEGER NOT NULL);"
+	"CREATE INDEX ruleset_approvals_ruleset ON ruleset_approvals(ruleset, id);"
+	"CREATE TABLE case_pcaps("
+	"  sha TEXT PRIMARY KEY,"
+	"  size INTEGER NOT NULL,"
+	"  data BLOB NOT NULL);"
+	"CREATE TABLE ruleset_cases("
+	"  ruleset TEXT NOT NULL REFERENCES rulesets(id),"
+	"  name TEXT NOT NULL,"
+	"  must TEXT NOT NULL,"
+	"  must_not TEXT NOT NULL,"
+	"  pcap TEXT NOT NULL REFERENCES case_pcaps(sha),"
+	"  PRIMARY KEY(ruleset, name)) WITHOUT ROWID;"
+	"CREATE TABLE deployments("
+	"  id INTEGER PRIMARY KEY,"
+	"  ruleset TEXT NOT NULL REFERENCES rulesets(id),"
+	"  kind TEXT NOT NULL CHECK(kind IN ('deploy','rollback')),"
+	"  fleet INTEGER NOT NULL DEFAULT 0,"
+	"  user TEXT NOT NULL,"
+	"  ts INTEGER NOT NULL,"
+	"  reason TEXT);"
+	"CREATE TABLE deployment_targets("
+	"  deployment INTEGER NOT NULL REFERENCES deployments(id),"
+	"  sensor TEXT NOT NULL,"
+	"  ruleset TEXT NOT NULL REFERENCES rulesets(id),"
+	"  PRIMARY KEY(sensor, deployment)) WITHOUT ROWID;"
+	"CREATE TRIGGER deployments_no_update BEFORE UPDATE ON deployments"
+	"  BEGIN SELECT RAISE(ABORT, 'deployments are append-only'); END;"
+	"CREATE TRIGGER deployments_no_delete BEFORE DELETE ON deployments"
+	"  BEGIN SELECT RAISE(ABORT, 'deployments are append-only'); END;"
+	"CREATE TRIGGER deployment_targets_no_update BEFORE UPDATE ON deployment_targets"
+	"  BEGIN SELECT RAISE(ABORT, 'deployments are append-only'); END;"
+	"CREATE TRIGGER deployment_targets_no_delete BEFORE DELETE ON deployment_targets"
+	"  BEGIN SELECT RAISE(ABORT, 'deployments are append-only'); END;"
+	"ALTER TABLE sensors ADD COLUMN config_hash TEXT;"
+	"ALTER TABLE sensors ADD COLUMN load TEXT;"
+	"ALTER TABLE sensors ADD COLUMN config_base TEXT;"
+	"ALTER TABLE sensors ADD COLUMN rules_drift_since INTEGER;";
+
+const char *const store_migrations[] = { migration_1, migration_2, migration_3 };
 const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);
 
 int store_err(struct store *st, int rc)
@@ -381,6 +483,27 @@ int store_db_size(struct store *st, int64_t *out)
 	return rc == SQLITE_ROW ? 0 : store_err(st, rc);
 }
 
+/* -EIO (logged) if the schema has a dangling foreign key. */
+static int fk_check(struct store *st)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, "PRAGMA foreign_key_check", -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return store_err(st, rc);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		fprintf(stderr, "store: foreign key violation in table %s\n", sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return -EIO;
+	return rc == SQLITE_DONE ? 0 : store_err(st, rc);
+}
+
+/* Runs with foreign keys off: a migration that rebuilds a table others
+ * refer to (SQLite's 12-step procedure) would otherwise have its DROP
+ * delete-check every child row.  Each one ends with a foreign key check
+ * inside its transaction instead. */
 static int migrate(struct store *st, const char *const *migs, size_t n)
 {
 	char ins[128];
@@ -405,6 +528,8 @@ static int migrate(struct store *st, const char *const *migs, size_t n)
 		snprintf(ins, sizeof(ins),
 			 "INSERT INTO schema_migrations VALUES(%zu, CAST(strftime('%%s') AS INTEGER))", v);
 		err = exec(st, migs[v - 1]);
+		if (!err)
+			err = fk_check(st);
 		if (!err)
 			err = exec(st, ins);
 		if (!err)
@@ -452,10 +577,11 @@ int store_open_ex(const char *path, const char *const *migs, size_t n, struct st
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	err = exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL");
-	if (err)
-		goto fail;
-	err = migrate(st, migs, n);
+	err = exec(st, "PRAGMA foreign_keys=OFF; PRAGMA synchronous=FULL");
+	if (!err)
+		err = migrate(st, migs, n);
+	if (!err)
+		err = exec(st, "PRAGMA foreign_keys=ON");
 	if (err)
 		goto fail;
 	*out = st;

@@ -167,7 +167,7 @@ struct store_incident {
 	int64_t id;
 	char key[STORE_KEY_MAX];
 	char title[STORE_TITLE_MAX];
-	char kind[16];           /* "alert" | "blind_spot" */
+	char kind[16];           /* "alert" | "blind_spot" | "drift" */
 	char status[16];
 	char assignee[STORE_NAME_MAX + 1];   /* "": none */
 	int64_t severity;
@@ -306,5 +306,172 @@ int store_targets_replace(struct store *st, const struct store_target *t, size_t
 
 /* A new array of {name, type, url, routing_key, min_severity}. */
 int store_targets_json(struct store *st, json_t **out);
+
+/* --- rule change management: versions (store_rules.c) ---------------- */
+
+#define STORE_ID_HEX 64          /* a ruleset version id: SHA-256 of its text, lowercase hex */
+#define STORE_ENGINE_MAX 64      /* an engine id (vigil reports 16 hex) */
+
+/* A version as submitted.  Strings are borrowed; parent NULL: none. */
+struct store_ruleset {
+	const char *id;
+	const char *parent;
+	const char *author, *message;
+	int64_t created_at;
+	const char *status;      /* "submitted" | "validating" | ... */
+	const char *content;
+	size_t size;             /* bytes of content */
+};
+
+/* What the workflow checks of a version. */
+struct store_ruleset_info {
+	char id[STORE_ID_HEX + 1];
+	char parent[STORE_ID_HEX + 1];       /* "": none */
+	char author[STORE_NAME_MAX + 1];
+	char status[24];
+	char engine_id[STORE_ENGINE_MAX + 1];/* "": not known yet */
+};
+
+/* The version id of a text: SHA-256, lowercase hex (nettle). */
+void store_ruleset_id(const char *text, size_t len, char out[STORE_ID_HEX + 1]);
+
+/* -EEXIST if a version with this id exists. */
+int store_ruleset_insert(struct store *st, const struct store_ruleset *r);
+
+/* The full id of the one version whose id starts with prefix (8 to 64 hex
+ * digits, upper case folded): 0, -EINVAL (not such a prefix), -ENOENT
+ * (none), -ENOTUNIQ (more than one). */
+int store_ruleset_resolve(struct store *st, const char *prefix, char id[STORE_ID_HEX + 1]);
+
+/* -ENOENT if absent. */
+int store_ruleset_info(struct store *st, const char *id, struct store_ruleset_info *out);
+
+/* The rules text (malloc'd, NUL-terminated) and its length. */
+int store_ruleset_content(struct store *st, const char *id, char **text, size_t *len);
+
+int store_ruleset_set_status(struct store *st, const char *id, const char *status);
+
+/* The result of a validation: status (NULL: unchanged), engine id (NULL:
+ * unknown), loaded and skipped (< 0: unknown) and the VALIDATION object's
+ * JSON text. */
+int store_ruleset_set_validation(struct store *st, const char *id, const char *status,
+				 const char *engine_id, int64_t loaded, int64_t skipped,
+				 const char *validation);
+
+/* A new VERSION object, with "content" when asked; -ENOENT if absent. */
+int store_ruleset_json(struct store *st, const char *id, bool content, json_t **out);
+
+/* A new array of VERSIONs without content, newest first. */
+int store_rulesets_json(struct store *st, int64_t limit, json_t **out);
+
+/* Calls fn for every version still "submitted" or "validating", or never
+ * validated (approved by an override meanwhile), oldest first (fn must
+ * not use the store). */
+int store_rulesets_pending(struct store *st, void (*fn)(void *arg, const char *id), void *arg);
+
+/* The version with this engine id, preferring `prefer` (may be NULL) when
+ * it has it, else the newest; -ENOENT if none. */
+int store_ruleset_by_engine(struct store *st, const char *engine_id, const char *prefer,
+			    char id[STORE_ID_HEX + 1]);
+
+/* decision: "approve" | "reject" | "override". */
+int store_approval_add(struct store *st, const char *id, const char *user, const char *decision,
+		       const char *comment, int64_t ts);
+
+/* A regression case as submitted.  must and must_not: JSON array text. */
+struct store_case {
+	const char *name;
+	const char *must, *must_not;
+	const uint8_t *pcap;
+	size_t pcap_len;
+};
+
+/* Adds a case to version id; its capture is stored once by SHA-256. */
+int store_case_add(struct store *st, const char *id, const struct store_case *c);
+
+/* Gives version child every case of version parent. */
+int store_cases_inherit(struct store *st, const char *child, const char *parent);
+
+/* A case with its capture copied out, for the validator. */
+struct store_case_data {
+	char name[STORE_NAME_MAX + 1];
+	json_t *must, *must_not;      /* arrays of sids */
+	uint8_t *pcap;
+	size_t pcap_len;
+};
+
+/* Every case of version id, by name; free with store_cases_free(). */
+int store_cases_load(struct store *st, const char *id, struct store_case_data **out, size_t *n);
+void store_cases_free(struct store_case_data *v, size_t n);
+
+/* --- deployments, the fleet, the sensors' drift state (store_deploy.c) - */
+
+/* The deployment target that stands for the whole fleet. */
+#define STORE_FLEET "*"
+
+/* kind: "deploy" | "rollback"; fleet: no sensor was named.  Sets *id. */
+int store_deployment_add(struct store *st, const char *ruleset, const char *kind, bool fleet,
+			 const char *user, int64_t ts, const char *reason, int64_t *id);
+
+/* sensor: a sensor name or STORE_FLEET. */
+int store_deployment_target_add(struct store *st, int64_t deployment, const char *sensor,
+				const char *ruleset);
+
+/* A new DEPLOYMENT object; -ENOENT if absent. */
+int store_deployment_json(struct store *st, int64_t id, json_t **out);
+
+/* A new array of DEPLOYMENTs, newest first. */
+int store_deployments_json(struct store *st, int64_t limit, json_t **out);
+
+/* The version of the newest deployment or rollback; -ENOENT if none. */
+int store_last_deployed(struct store *st, char id[STORE_ID_HEX + 1]);
+
+/* A new array of the names of every known sensor (heartbeats or
+ * deployment targets), sorted. */
+int store_known_sensors(struct store *st, json_t **out);
+
+/* The desired version of a sensor (its newest target row, else the
+ * fleet's) and its engine id ("" if not known); -ENOENT if none.
+ * STORE_FLEET asks for the fleet's only. */
+int store_sensor_desired(struct store *st, const char *sensor, char id[STORE_ID_HEX + 1],
+			 char engine[STORE_ENGINE_MAX + 1]);
+
+/* One row of a sensor's deployment history. */
+struct store_deploy_step {
+	char kind[12];           /* "deploy" | "rollback" */
+	char ruleset[STORE_ID_HEX + 1];
+};
+
+/* The sensor's (or STORE_FLEET's) target rows, oldest first; *out is
+ * malloc'd (NULL when none). */
+int store_sensor_history(struct store *st, const char *sensor, struct store_deploy_step **out,
+			 size_t *n);
+
+/* After a heartbeat: the reported configuration hash and load report
+ * (JSON text); NULL stores NULL. */
+int store_sensor_state_set(struct store *st, const char *name, const char *config_hash,
+			   const char *load);
+
+struct store_sensor_drift {
+	char ruleset[129];       /* reported ("" none) */
+	char config_hash[65];    /* reported ("" none) */
+	char config_base[65];    /* the first one since its baseline ("" none) */
+	int64_t rules_since;     /* mismatch seen since (STORE_NO_TIME: none) */
+	int64_t last_seen;
+};
+
+/* -ENOENT if the sensor never sent a heartbeat. */
+int store_sensor_drift_get(struct store *st, const char *name, struct store_sensor_drift *out);
+
+/* config_base NULL or "" stores NULL; rules_since STORE_NO_TIME too. */
+int store_sensor_drift_set(struct store *st, const char *name, const char *config_base,
+			   int64_t rules_since);
+
+/* A new array of the names of the sensors that sent a heartbeat. */
+int store_sensor_names(struct store *st, json_t **out);
+
+/* The sensor's row for the fleet view: {"last_seen", "running",
+ * "config_hash", "load"} (JSON); -ENOENT if it never sent a heartbeat. */
+int store_sensor_fleet_json(struct store *st, const char *name, json_t **out);
 
 #endif

@@ -11,7 +11,7 @@
 
 #include "store.h"
 
-#define STORE_STMT_SLOTS 96
+#define STORE_STMT_SLOTS 160
 
 struct store {
 	sqlite3 *db;

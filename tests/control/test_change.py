@@ -47,6 +47,7 @@ class Stream(threading.Thread):
     def __init__(self, fifo):
         super().__init__(daemon=True)
         self.fifo, self.n, self.stop = fifo, 0, False
+        self.connected = False     # a stream is open: the next reader must wait for its end
 
     def run(self):
         while not self.stop:
@@ -56,6 +57,7 @@ class Stream(threading.Thread):
                 time.sleep(0.02)
                 continue
             os.set_blocking(fd, True)
+            self.connected = True
             try:
                 os.write(fd, PCAP_HEADER)
                 while not self.stop:
@@ -69,12 +71,15 @@ class Stream(threading.Thread):
                 pass
             finally:
                 os.close(fd)
+                self.connected = False
 
 
 class Sensor:
     """One vigil process reading the stream, shipping as `name`."""
 
     def __init__(self, t, name, token, rules_file, extra=()):
+        # a new reader of the FIFO would get the rest of the last one's stream
+        wait_for('the last pcap stream to end', lambda: not t.stream.connected, timeout=30, every=0.02)
         self.log = os.path.join(t.dir, 'log-%s-%d' % (name, len(os.listdir(t.dir))))
         os.mkdir(self.log)
         self.stderr = open(os.path.join(self.log, 'stderr'), 'w+')
@@ -106,7 +111,7 @@ def wait_for(what, fn, timeout=90, every=0.2, state=None):
         if v:
             return v
         if time.time() > deadline:
-            raise Failed('timed out waiting for %s%s' % (what, '; seen: %s' % state() if state else ''))
+            raise Failed('timed out waiting for %s%s' % (what, '; seen: %r' % (state(),) if state else ''))
         time.sleep(every)
 
 
@@ -200,7 +205,8 @@ def workflow(argv):
             f.write(ruleset_text(R_Z))
         vg = Sensor(t, 'tap1', sensor_tok, init)
         row = wait_for('tap1 to run v2', lambda: (lambda r: r if r and r['running'] == v2['engine_id']
-                                                  else None)(fleet_row(viewer, 'tap1')))
+                                                  else None)(fleet_row(viewer, 'tap1')),
+                       state=lambda: (fleet_row(viewer, 'tap1'), vg.proc.poll(), vg.err()[-3000:]))
         check(row['desired'] == v2['id'] and row['desired_engine_id'] == v2['engine_id'] and
               row['running_version'] == v2['id'] and row['drift'] is False and row['config_hash'] and
               row['load']['error'] is None and row['load']['loaded'] == 2, 'fleet: %s' % row)

@@ -26,6 +26,12 @@ static const char text1[] =
 	"# alert udp any any -> any 53 (msg:\"three\"; content:\"c\"; sid:1003; rev:1;)\n"
 	"\n";
 
+/* NULL-safe string equality: a failing check must not crash the test. */
+static bool eqs(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
 /* --- sids and edits ------------------------------------------------------ */
 
 static void test_line_sid(void)
@@ -528,8 +534,8 @@ static void test_store_versions(struct store *st)
 	      strcmp(info.author, "alice") == 0 && strcmp(info.engine_id, "0123456789abcdef") == 0);
 	CHECK_EQ(store_ruleset_json(st, idb, true, &o), 0);
 	CHECK(json_is_true(json_object_get(json_object_get(o, "validation"), "ok")));
-	CHECK(strcmp(json_string_value(json_object_get(json_array_get(json_object_get(o, "approvals"), 0),
-						       "user")), "carol") == 0);
+	CHECK(eqs(json_string_value(json_object_get(json_array_get(json_object_get(o, "approvals"), 0),
+						    "user")), "carol"));
 	CHECK_EQ(json_integer_value(json_object_get(json_array_get(json_object_get(o, "cases"), 0),
 						    "pcap_bytes")), sizeof(pcap));
 	CHECK_EQ(json_integer_value(json_object_get(o, "rules")), 1);
@@ -543,7 +549,7 @@ static void test_store_versions(struct store *st)
 	CHECK_EQ(store_ruleset_by_engine(st, "ffffffffffffffff", NULL, id), -ENOENT);
 	CHECK_EQ(store_rulesets_json(st, 10, &o), 0);
 	CHECK(json_array_size(o) == 2 && !json_object_get(json_array_get(o, 0), "content") &&
-	      strcmp(json_string_value(json_object_get(json_array_get(o, 0), "id")), idb) == 0);
+	      eqs(json_string_value(json_object_get(json_array_get(o, 0), "id")), idb));
 	json_decref(o);
 }
 
@@ -584,8 +590,8 @@ static void test_store_deploy(struct store *st)
 	CHECK_EQ(store_last_deployed(st, id), 0);
 	CHECK(strcmp(id, v2) == 0);
 	CHECK_EQ(store_known_sensors(st, &o), 0);
-	CHECK(json_array_size(o) == 2 && !strcmp(json_string_value(json_array_get(o, 0)), "s1") &&
-	      !strcmp(json_string_value(json_array_get(o, 1)), "s2"));
+	CHECK(json_array_size(o) == 2 && eqs(json_string_value(json_array_get(o, 0)), "s1") &&
+	      eqs(json_string_value(json_array_get(o, 1)), "s2"));
 	json_decref(o);
 	CHECK_EQ(store_deployment_add(st, v3, "deploy", false, "mgr", 40, NULL, &d), 0);
 	CHECK_EQ(store_deployment_target_add(st, d, "s2", v3), 0);
@@ -596,10 +602,10 @@ static void test_store_deploy(struct store *st)
 	      !strcmp(h[2].ruleset, v2));
 	free(h);
 	CHECK_EQ(store_deployment_json(st, d, &o), 0);
-	CHECK(!strcmp(json_string_value(json_object_get(o, "kind")), "rollback") &&
+	CHECK(eqs(json_string_value(json_object_get(o, "kind")), "rollback") &&
 	      json_is_false(json_object_get(o, "fleet")) &&
 	      json_array_size(json_object_get(o, "sensors")) == 1 &&
-	      !strcmp(json_string_value(json_object_get(o, "by")), "mgr"));
+	      eqs(json_string_value(json_object_get(o, "by")), "mgr"));
 	json_decref(o);
 	CHECK_EQ(store_deployments_json(st, 10, &o), 0);
 	CHECK_EQ(json_array_size(o), 4);
@@ -675,7 +681,7 @@ static void test_drift(struct store *st)
 	CHECK(evs.n == 2 && !strcmp(evs.v[1].event, "resolved"));
 	CHECK_EQ(store_timeline_json(st, id, &tl), 0);
 	json_t *last = json_array_get(tl, json_array_size(tl) - 1);
-	CHECK(!strcmp(json_string_value(json_object_get(last, "user")), "system"));
+	CHECK(eqs(json_string_value(json_object_get(last, "user")), "system"));
 	json_decref(tl);
 	/* configuration: the first hash since the deployment is the baseline */
 	heartbeat(st, "bbbbbbbbbbbbbbbb", "h2", 1060);

@@ -5,8 +5,10 @@
  * byte (kind = 1 + byte % (API_BODY_N - 1)), the rest is the body.  An
  * accepted body must satisfy the parser's promises (checked here: ranges,
  * lengths, counts, non-NULL required fields, for the ingest body's alerts
- * and flow records alike); a refused one must come with a message.  The
- * input is also tried as an RFC 3339 time.
+ * and flow records alike; the rule change management bodies: decoded
+ * captures within their bounds, sids in range, ids as 8 to 64 hex
+ * digits, unique sensor and case names); a refused one (400 or 413) must
+ * come with a message.  The input is also tried as an RFC 3339 time.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +18,54 @@
 #include "api_parse.h"
 
 #define REQUIRE(c) do { if (!(c)) { fprintf(stderr, "broken promise: %s\n", #c); abort(); } } while (0)
+
+static bool sids_ok(const char *text)
+{
+	json_t *a = json_loads(text, 0, NULL), *v;
+	bool ok = json_is_array(a) && json_array_size(a) <= API_MAX_CASE_SIDS;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+		ok = ok && json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= UINT32_MAX;
+	json_decref(a);
+	return ok;
+}
+
+static void check_ruleset(const struct api_body *b)
+{
+	size_t total = 0;
+
+	REQUIRE(b->u.ruleset.content && b->u.ruleset.content_len >= 1 &&
+		strlen(b->u.ruleset.content) == b->u.ruleset.content_len);
+	REQUIRE(b->u.ruleset.message && strlen(b->u.ruleset.message) <= API_MESSAGE_MAX);
+	REQUIRE(!b->u.ruleset.parent || api_id_prefix_valid(b->u.ruleset.parent));
+	REQUIRE(b->u.ruleset.ncases <= API_MAX_CASES && (b->u.ruleset.ncases == 0) == !b->u.ruleset.cases);
+	REQUIRE(b->u.ruleset.has_cases || b->u.ruleset.ncases == 0);
+	for (size_t i = 0; i < b->u.ruleset.ncases; i++) {
+		const struct api_case *c = &b->u.ruleset.cases[i];
+		REQUIRE(c->name && api_name_valid(c->name) && c->pcap && c->pcap_len >= 4);
+		REQUIRE(c->pcap_len <= API_CASE_PCAP_MAX && c->must && c->must_not);
+		REQUIRE(sids_ok(c->must) && sids_ok(c->must_not));
+		for (size_t j = 0; j < i; j++)
+			REQUIRE(strcmp(b->u.ruleset.cases[j].name, c->name) != 0);
+		total += c->pcap_len;
+	}
+	REQUIRE(total <= API_CASES_PCAP_MAX);
+}
+
+static void check_deploy(const struct api_body *b)
+{
+	REQUIRE(b->kind == API_BODY_ROLLBACK ? !b->u.deploy.ruleset :
+		b->u.deploy.ruleset && api_id_prefix_valid(b->u.deploy.ruleset));
+	REQUIRE((b->u.deploy.sensors == NULL) == (b->u.deploy.nsensors == 0));
+	REQUIRE(b->u.deploy.nsensors <= API_MAX_SENSORS);
+	for (size_t i = 0; i < b->u.deploy.nsensors; i++) {
+		REQUIRE(api_name_valid(b->u.deploy.sensors[i]));
+		for (size_t j = 0; j < i; j++)
+			REQUIRE(strcmp(b->u.deploy.sensors[i], b->u.deploy.sensors[j]) != 0);
+	}
+	REQUIRE(!b->u.deploy.override || (b->u.deploy.reason && *b->u.deploy.reason));
+}
 
 static void check_body(const struct api_body *b)
 {
@@ -53,6 +103,35 @@ static void check_body(const struct api_body *b)
 		break;
 	case API_BODY_HEARTBEAT:
 		REQUIRE(b->u.heartbeat.sensor && b->u.heartbeat.counters_text);
+		REQUIRE(!b->u.heartbeat.config_hash || strlen(b->u.heartbeat.config_hash) <= API_CONFIG_HASH_MAX);
+		if (b->u.heartbeat.load_text) {
+			json_t *l = json_loads(b->u.heartbeat.load_text, 0, NULL);
+			REQUIRE(json_is_object(l) && json_integer_value(json_object_get(l, "loaded")) >= 0 &&
+				json_integer_value(json_object_get(l, "skipped")) >= 0 && json_object_size(l) == 3);
+			json_decref(l);
+		}
+		break;
+	case API_BODY_RULESET:
+		check_ruleset(b);
+		break;
+	case API_BODY_RULE_EDIT: {
+		const char *a = b->u.edit.action, *r = b->u.edit.rule;
+		REQUIRE(a && b->u.edit.message && strlen(b->u.edit.message) <= API_MESSAGE_MAX);
+		REQUIRE(!strcmp(a, "enable") || !strcmp(a, "disable") || !strcmp(a, "edit") || !strcmp(a, "add"));
+		REQUIRE(b->u.edit.sid >= 1 && b->u.edit.sid <= UINT32_MAX);
+		REQUIRE(!r || (strlen(r) <= API_RULE_MAX && !strpbrk(r, "\r\n")));
+		REQUIRE(r || (strcmp(a, "edit") && strcmp(a, "add")));
+		break;
+	}
+	case API_BODY_APPROVE:
+	case API_BODY_REJECT:
+		REQUIRE(b->kind == API_BODY_APPROVE || b->u.decision.comment);
+		REQUIRE(!b->u.decision.comment || strlen(b->u.decision.comment) <= API_REASON_MAX);
+		REQUIRE(!b->u.decision.override || (b->u.decision.reason && *b->u.decision.reason));
+		break;
+	case API_BODY_DEPLOY:
+	case API_BODY_ROLLBACK:
+		check_deploy(b);
 		break;
 	case API_BODY_ASSIGN:
 		REQUIRE(b->u.assign.assignee && api_name_valid(b->u.assign.assignee));
