@@ -36,6 +36,9 @@ static const struct api_route routes[] = {
 	{ "POST", "/api/v1/incidents/{id}/assign", API_PERM_RESPOND, API_BODY_ASSIGN, API_LIMIT_BODY, api_h_assign },
 	{ "POST", "/api/v1/incidents/{id}/note", API_PERM_RESPOND, API_BODY_NOTE, API_LIMIT_BODY, api_h_note },
 	{ "POST", "/api/v1/incidents/{id}/status", API_PERM_RESPOND, API_BODY_STATUS, API_LIMIT_BODY, api_h_status },
+	{ "POST", "/api/v1/incidents/{id}/block", API_PERM_RESPOND, API_BODY_BLOCK, API_LIMIT_BODY, api_h_block },
+	{ "POST", "/api/v1/incidents/{id}/unblock", API_PERM_RESPOND, API_BODY_UNBLOCK, API_LIMIT_BODY, api_h_unblock },
+	{ "GET", "/api/v1/blocks", API_PERM_VIEW, API_BODY_NONE, API_LIMIT_BODY, api_h_blocks },
 	{ "GET", "/api/v1/escalation", API_PERM_VIEW, API_BODY_NONE, API_LIMIT_BODY, api_h_escalation_get },
 	{ "PUT", "/api/v1/escalation", API_PERM_MANAGE, API_BODY_ESCALATION, API_LIMIT_BODY, api_h_escalation_put },
 	{ "GET", "/api/v1/notify", API_PERM_ADMIN, API_BODY_NONE, API_LIMIT_BODY, api_h_notify_get },
@@ -301,6 +304,10 @@ int api_tick_locked(struct api_server *srv, int64_t now, int *escalated, int *bl
 		b = e < 0 ? 0 : incident_blind_spots_due(st, &srv->cfg.incident, now, &srv->evs);
 		d = e < 0 || b < 0 ? 0 : incident_drift_due(st, &srv->cfg.incident, now, &srv->evs);
 		err = e < 0 ? e : b < 0 ? b : d < 0 ? d : 0;
+		if (!err) {
+			int x = api_blocks_expire(srv, now);
+			err = x < 0 ? x : 0;
+		}
 	}
 	err = api_commit_emit(srv, err);
 	atomic_fetch_add(&srv->ctr[API_CTR_TICKS], 1);

@@ -76,10 +76,18 @@ void api_h_heartbeat(struct api_server *srv, struct api_req *rq)
 	}
 	if (!err)
 		want = api_heartbeat_ruleset(srv, sensor, b->u.heartbeat.ruleset, &err);
+	json_t *blocks = NULL;
+	if (!err) {
+		int x = api_blocks_expire(srv, rq->now);
+		err = x < 0 ? x : 0;
+	}
+	if (!err)
+		blocks = api_blocklist(srv, rq->now, &err);
 	free(prev);
 	err = api_commit_emit(srv, err);
 	if (err) {
 		json_decref(want);
+		json_decref(blocks);
 		api_reply_errno(rq, err, "heartbeat");
 		return;
 	}
@@ -89,6 +97,10 @@ void api_h_heartbeat(struct api_server *srv, struct api_req *rq)
 		json_object_set_new(ans, "ruleset", want);
 	else
 		json_decref(want);
+	if (ans && blocks)   /* the XDP blocklist every sensor applies (control/DESIGN.md) */
+		json_object_set_new(ans, "blocklist", blocks);
+	else
+		json_decref(blocks);
 	api_reply_json(rq, 200, ans);
 }
 

@@ -765,6 +765,8 @@ static int parse_deploy(struct ctx *c, struct api_body *b, bool rollback)
 	return 0;
 }
 
+static int parse_block(struct ctx *c, struct api_body *b, bool block);
+
 static int parse_kind(struct ctx *c, struct api_body *b)
 {
 	int err;
@@ -803,9 +805,70 @@ static int parse_kind(struct ctx *c, struct api_body *b)
 	case API_BODY_DEPLOY:
 	case API_BODY_ROLLBACK:
 		return parse_deploy(c, b, b->kind == API_BODY_ROLLBACK);
+	case API_BODY_BLOCK:
+	case API_BODY_UNBLOCK:
+		return parse_block(c, b, b->kind == API_BODY_BLOCK);
 	default:
 		return 0;
 	}
+}
+
+int api_prefix_canon(const char *in, char *out, size_t outlen, char *err, size_t errlen)
+{
+	char addr[64], *slash, *end;
+	unsigned char a[16];
+	long len;
+	int fam, bits;
+
+	if (strlen(in) >= sizeof(addr)) {
+		snprintf(err, errlen, "not an IPv4 or IPv6 prefix");
+		return -EINVAL;
+	}
+	snprintf(addr, sizeof(addr), "%s", in);
+	slash = strchr(addr, '/');
+	if (slash)
+		*slash++ = '\0';
+	fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	bits = fam == AF_INET6 ? 128 : 32;
+	if (inet_pton(fam, addr, a) != 1) {
+		snprintf(err, errlen, "'%.64s' is not an IPv%d address", addr, fam == AF_INET6 ? 6 : 4);
+		return -EINVAL;
+	}
+	len = bits;
+	if (slash) {
+		errno = 0;
+		len = strtol(slash, &end, 10);
+		if (!*slash || *end || errno || len < 0 || len > bits || !(*slash >= '0' && *slash <= '9')) {
+			snprintf(err, errlen, "prefix length must be 0 to %d", bits);
+			return -EINVAL;
+		}
+	}
+	for (int i = (int)len; i < bits; i++)
+		if (a[i / 8] & (0x80 >> (i % 8))) {
+			snprintf(err, errlen, "bits beyond /%ld are set", len);
+			return -EINVAL;
+		}
+	char txt[INET6_ADDRSTRLEN];
+	inet_ntop(fam, a, txt, sizeof(txt));
+	snprintf(out, outlen, "%s/%ld", txt, len);
+	return 0;
+}
+
+static int parse_block(struct ctx *c, struct api_body *b, bool block)
+{
+	const char *p = NULL;
+	char why[128];
+	int err;
+
+	if ((err = get_str(c, b->root, "", "prefix", false, 64, &p)) ||
+	    (err = get_str(c, b->root, "", "reason", block, API_REASON_MAX, &b->u.block.reason)))
+		return err;
+	if (p && api_prefix_canon(p, b->u.block.prefix, sizeof(b->u.block.prefix), why, sizeof(why)))
+		return fail(c, "", "prefix", "%s", why);
+	if (block && (err = get_int(c, b->root, "", "duration_s", false, 0, 366LL * 86400, 3600,
+				    &b->u.block.duration_s)))
+		return err;
+	return 0;
 }
 
 int api_body_parse(struct api_body *b, enum api_body_kind kind, const char *buf, size_t len, char *err,
@@ -821,7 +884,8 @@ int api_body_parse(struct api_body *b, enum api_body_kind kind, const char *buf,
 	if (kind <= API_BODY_NONE || kind >= API_BODY_N)
 		return 0;
 	/* bodies whose every field is optional may be left out */
-	bool optional = kind == API_BODY_ACK || kind == API_BODY_APPROVE || kind == API_BODY_ROLLBACK;
+	bool optional = kind == API_BODY_ACK || kind == API_BODY_APPROVE || kind == API_BODY_ROLLBACK ||
+			kind == API_BODY_UNBLOCK;
 	if (len == 0 || (len == 2 && kind == API_BODY_ACK && memcmp(buf, "{}", 2) == 0))
 		return optional ? 0 :
 		       fail(&c, "", "body", "empty, expected a JSON %s", want_array ? "array" : "object");

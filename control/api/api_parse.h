@@ -36,6 +36,8 @@ enum api_body_kind {
 	API_BODY_REJECT,        /* {"comment"} */
 	API_BODY_DEPLOY,        /* {"ruleset", "sensors", "reason", "override"} */
 	API_BODY_ROLLBACK,      /* {"sensors", "reason"} or nothing */
+	API_BODY_BLOCK,         /* {"prefix", "duration_s", "reason"} */
+	API_BODY_UNBLOCK,       /* {"prefix", "reason"} or nothing */
 	API_BODY_N,
 };
 
@@ -143,6 +145,11 @@ struct api_body {
 			const char *reason;             /* required with override */
 			bool override;
 		} deploy;                               /* deploy and rollback */
+		struct {
+			char prefix[64];                /* canonical "ADDR/LEN"; "" when not given */
+			int64_t duration_s;             /* 0: until lifted */
+			const char *reason;             /* required to block */
+		} block;                                /* block and unblock */
 	} u;
 };
 
@@ -165,6 +172,11 @@ int api_parse_time(const char *s, int64_t *out);
 
 /* Names of users, sensors and targets: 1..64 of [A-Za-z0-9._-]. */
 bool api_name_valid(const char *s);
+
+/* An IPv4/IPv6 prefix ("192.0.2.0/24", "2001:db8::/32"; an address alone
+ * is /32 or /128) to its canonical text in OUT (>= 64 bytes); host bits
+ * must be zero.  -EINVAL with a message in ERR. */
+int api_prefix_canon(const char *in, char *out, size_t outlen, char *err, size_t errlen);
 
 /* A ruleset version id or a prefix of one: 8 to 64 hex digits. */
 bool api_id_prefix_valid(const char *s);

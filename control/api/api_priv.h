@@ -169,6 +169,11 @@ api_handler_fn api_h_ruleset_submit, api_h_rulesets, api_h_ruleset, api_h_rulese
 api_handler_fn api_h_ruleset_diff, api_h_ruleset_edit, api_h_ruleset_validate;
 api_handler_fn api_h_ruleset_approve, api_h_ruleset_reject;
 api_handler_fn api_h_deploy, api_h_rollback, api_h_deployments, api_h_fleet;
+api_handler_fn api_h_block, api_h_unblock, api_h_blocks;
+/* api_block.c: expiry (timeline entries; in the caller's transaction) and
+ * the blocklist heartbeat answers carry. */
+int api_blocks_expire(struct api_server *srv, int64_t now);
+json_t *api_blocklist(struct api_server *srv, int64_t now, int *err);
 
 /* The heartbeat answer's "ruleset" for a sensor that reported `running`
  * (NULL: nothing): a new object, or NULL when it runs its baseline or has

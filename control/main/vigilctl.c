@@ -24,7 +24,10 @@ static const char usage_text[] =
 	"  incident ack ID\n"
 	"  incident assign USER ID\n"
 	"  incident note TEXT ID\n"
-	"  incident status S [--reason R] ID\n"
+	"  incident status S [--reason R] ID | incident resolve|investigate|mitigate|close ID\n"
+	"  incident block ID [--prefix P] [--for DURATION] --reason R  (DURATION: 90s, 30m, 2h, 1d; 0: until unblocked)\n"
+	"  incident unblock ID [--prefix P] [--reason R]\n"
+	"  blocks [--all]\n"
 	"  alerts [--sid N] [--src-ip A] [--dest-ip A] [--incident ID] [--since T] [--until T] [--limit N]\n"
 	"  flows [--sensor S] [--flow-id N] [--limit N]\n"
 	"  sensors\n"
@@ -381,6 +384,102 @@ static int incident_change(struct ctl *c, const char *id, const char *what, json
 	return rc;
 }
 
+/* "90s", "30m", "2h", "1d", "600": seconds; -1 if malformed. */
+static long long duration_s(const char *s)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+
+	if (end == s || v < 0)
+		return -1;
+	if (!*end || !strcmp(end, "s"))
+		return v;
+	if (!strcmp(end, "m"))
+		return v * 60;
+	if (!strcmp(end, "h"))
+		return v * 3600;
+	if (!strcmp(end, "d"))
+		return v * 86400;
+	return -1;
+}
+
+/* incident block|unblock ID [--prefix P] [--for D] [--reason R] */
+static int incident_block(struct ctl *c, bool block, int argc, char **argv)
+{
+	static const struct ctl_col cols[] = {
+		{ "ID", "id", 0 }, { "INCIDENT", "incident", 0 }, { "PREFIX", "prefix", 0 },
+		{ "EXPIRES IN S", "expires_in_s", 0 }, { "BY", "by", 0 }, { "REASON", "reason", 60 },
+	};
+	const char *id = NULL, *use = block ? "incident block ID [--prefix P] [--for DURATION] --reason R"
+					    : "incident unblock ID [--prefix P] [--reason R]";
+	json_t *body = json_object(), *j = NULL;
+	char path[96];
+	int rc;
+
+	for (int i = 0; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(argv[i], "--prefix") && v) {
+			json_object_set_new(body, "prefix", json_string(v));
+			i++;
+		} else if (!strcmp(argv[i], "--reason") && v) {
+			json_object_set_new(body, "reason", json_string(v));
+			i++;
+		} else if (block && !strcmp(argv[i], "--for") && v && duration_s(v) >= 0) {
+			json_object_set_new(body, "duration_s", json_integer(duration_s(v)));
+			i++;
+		} else if (!id && is_id(argv[i])) {
+			id = argv[i];
+		} else {
+			json_decref(body);
+			return ctl_usage(use);
+		}
+	}
+	if (!id || (block && !json_object_get(body, "reason"))) {
+		json_decref(body);
+		return ctl_usage(use);
+	}
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	snprintf(path, sizeof(path), "/api/v1/incidents/%s/%s", id, block ? "block" : "unblock");
+	rc = text ? ctl_call(c, "POST", path, text, &j) : EXIT_SERVER;
+	free(text);
+	if (!rc && !c->json) {
+		if (block) {
+			json_t *arr = json_array();
+			json_array_append(arr, j);
+			ctl_out_table(stdout, arr, cols, sizeof(cols) / sizeof(cols[0]));
+			json_decref(arr);
+		} else {
+			json_t *e;
+			size_t i;
+			json_array_foreach(json_object_get(j, "lifted"), i, e)
+				printf("unblocked %s\n", json_string_value(e));
+		}
+	}
+	json_decref(j);
+	return rc;
+}
+
+static int cmd_blocks(struct ctl *c, int argc, char **argv)
+{
+	static const struct ctl_col active[] = {
+		{ "ID", "id", 0 }, { "INCIDENT", "incident", 0 }, { "PREFIX", "prefix", 0 },
+		{ "CREATED", "created_at", 0 }, { "BY", "created_by", 0 }, { "EXPIRES", "expires_at", 0 },
+		{ "REASON", "reason", 50 },
+	};
+	static const struct ctl_col all[] = {
+		{ "ID", "id", 0 }, { "INCIDENT", "incident", 0 }, { "PREFIX", "prefix", 0 },
+		{ "CREATED", "created_at", 0 }, { "BY", "created_by", 0 }, { "EXPIRES", "expires_at", 0 },
+		{ "LIFTED", "lifted_at", 0 }, { "HOW", "lifted_how", 0 }, { "REASON", "reason", 40 },
+	};
+	bool every = argc == 1 && !strcmp(argv[0], "--all");
+
+	if (argc > 1 || (argc == 1 && !every))
+		return ctl_usage("blocks [--all]");
+	return every ? get_list(c, "/api/v1/blocks?all=1&limit=10000", all, sizeof(all) / sizeof(all[0]))
+		     : get_list(c, "/api/v1/blocks?limit=10000", active, sizeof(active) / sizeof(active[0]));
+}
+
 static int cmd_incident(struct ctl *c, int argc, char **argv)
 {
 	static const struct opt_map m[] = { { "--reason", "reason" }, { NULL, NULL } };
@@ -388,8 +487,10 @@ static int cmd_incident(struct ctl *c, int argc, char **argv)
 	char q[16] = "", *pos[3];
 	int npos;
 
+	if (argc >= 1 && (!strcmp(sub, "block") || !strcmp(sub, "unblock")))
+		return incident_block(c, !strcmp(sub, "block"), argc - 1, argv + 1);
 	if (argc < 1 || parse_args(c, argc - 1, argv + 1, m, q, sizeof(q), pos, 3, &npos, &reason) != 0)
-		return ctl_usage("incident show|ack|assign|note|status ...");
+		return ctl_usage("incident show|ack|assign|note|status|block|unblock ...");
 	if (strcmp(sub, "show") == 0 && npos == 1 && is_id(pos[0]))
 		return show_incident(c, pos[0]);
 	if (strcmp(sub, "ack") == 0 && npos == 1 && is_id(pos[0]))
@@ -567,6 +668,8 @@ static int run(struct ctl *c, int argc, char **argv)
 		return cmd_alerts(c, argc - 1, argv + 1);
 	if (strcmp(cmd, "flows") == 0)
 		return cmd_flows(c, argc - 1, argv + 1);
+	if (strcmp(cmd, "blocks") == 0)
+		return cmd_blocks(c, argc - 1, argv + 1);
 	if (strcmp(cmd, "sensors") == 0 && argc == 1)
 		return get_list(c, "/api/v1/sensors", sensors, 5);
 	if (strcmp(cmd, "users") == 0)

@@ -255,7 +255,24 @@ static const char migration_3[] =
 	"ALTER TABLE sensors ADD COLUMN config_base TEXT;"
 	"ALTER TABLE sensors ADD COLUMN rules_drift_since INTEGER;";
 
-const char *const store_migrations[] = { migration_1, migration_2, migration_3 };
+/* 4: blocks, the prefixes an incident's "block source" put in the sensors'
+ * XDP blocklists; rows stay (lifted_* records when and how they ended). */
+static const char migration_4[] =
+	"CREATE TABLE blocks("
+	"  id INTEGER PRIMARY KEY,"
+	"  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+	"  prefix TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  expires_at INTEGER,"
+	"  reason TEXT NOT NULL,"
+	"  lifted_at INTEGER,"
+	"  lifted_by TEXT,"
+	"  lifted_how TEXT);"
+	"CREATE INDEX blocks_active ON blocks(lifted_at, expires_at);"
+	"CREATE INDEX blocks_incident ON blocks(incident_id);";
+
+const char *const store_migrations[] = { migration_1, migration_2, migration_3, migration_4 };
 const size_t store_n_migrations = sizeof(store_migrations) / sizeof(store_migrations[0]);
 
 int store_err(struct store *st, int rc)

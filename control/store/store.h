@@ -474,4 +474,21 @@ int store_sensor_names(struct store *st, json_t **out);
  * "config_hash", "load"} (JSON); -ENOENT if it never sent a heartbeat. */
 int store_sensor_fleet_json(struct store *st, const char *name, json_t **out);
 
+/* --- blocks (store_block.c): an incident's "block source" ---------- */
+
+/* A block of PREFIX (canonical text) for INCIDENT until EXPIRES_AT
+ * (STORE_NO_TIME: until lifted); its row id in *ID. */
+int store_block_add(struct store *st, int64_t incident, const char *prefix, int64_t expires_at,
+		    const char *reason, const char *user, int64_t now, int64_t *id);
+/* Lifts the incident's active blocks of PREFIX (NULL: all of them), HOW
+ * being "unblocked"; returns how many, their prefixes in *PREFIXES. */
+int store_block_lift(struct store *st, int64_t incident, const char *prefix, const char *how,
+		     const char *user, int64_t now, json_t **prefixes);
+/* Marks the blocks expired by NOW; [{"id", "incident", "prefix"}] of them. */
+int store_block_expire(struct store *st, int64_t now, json_t **out);
+/* The src_ip of the incident's first alert into BUF; -ENOENT without. */
+int store_incident_source(struct store *st, int64_t incident, char *buf, size_t len);
+/* Active blocks at NOW (with "expires_in_s"), or ALL of them newest first. */
+int store_blocks_json(struct store *st, int64_t now, bool all, int64_t limit, json_t **out);
+
 #endif

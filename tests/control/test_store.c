@@ -30,54 +30,54 @@ static int64_t scalar(struct store *st, const char *sql)
 static void test_open_migrations(void)
 {
 	const char *path = tmp_db("mig.db");
-	const char *migs[4] = { store_migrations[0], store_migrations[1], store_migrations[2],
-				"ALTER TABLE incidents ADD COLUMN runbook TEXT;" };
+	const char *migs[5] = { store_migrations[0], store_migrations[1], store_migrations[2],
+				store_migrations[3], "ALTER TABLE incidents ADD COLUMN runbook TEXT;" };
 	struct store *st = NULL;
 	sqlite3_stmt *s;
 	int v = -1;
 
 	cur_test = "open_migrations";
-	CHECK_EQ(store_n_migrations, 3);
+	CHECK_EQ(store_n_migrations, 4);
 	CHECK_EQ(store_open(path, &st), 0);
 	CHECK_EQ(store_schema_version(st, &v), 0);
-	CHECK_EQ(v, 3);
+	CHECK_EQ(v, 4);
 	/* WAL, foreign keys, busy timeout */
 	CHECK(sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &s, NULL) == SQLITE_OK);
 	CHECK(sqlite3_step(s) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0);
 	sqlite3_finalize(s);
 	CHECK_EQ(scalar(st, "PRAGMA foreign_keys"), 1);
 	CHECK_EQ(scalar(st, "PRAGMA synchronous"), 2);
-	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 3);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 4);
 	store_close(st);
 
 	/* reopening applies nothing again */
 	CHECK_EQ(store_open(path, &st), 0);
-	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 3);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 4);
 	CHECK_EQ(scalar(st, "PRAGMA foreign_keys"), 1);
 	store_close(st);
 
 	/* a later migration adds a column to the existing database */
-	CHECK_EQ(store_open_ex(path, migs, 4, &st), 0);
+	CHECK_EQ(store_open_ex(path, migs, 5, &st), 0);
 	CHECK_EQ(store_schema_version(st, &v), 0);
-	CHECK_EQ(v, 4);
+	CHECK_EQ(v, 5);
 	CHECK_EQ(scalar(st, "SELECT count(*) FROM pragma_table_info('incidents') WHERE name = 'runbook'"), 1);
 	store_close(st);
 
-	/* a binary that knows only migrations 1 to 3 refuses the newer database */
+	/* a binary that knows only migrations 1 to 4 refuses the newer database */
 	st = NULL;
 	CHECK_EQ(store_open(path, &st), -EPROTO);
 	CHECK(st == NULL);
 
 	/* a broken migration rolls back and leaves the version alone */
-	const char *bad[4] = { store_migrations[0], store_migrations[1], store_migrations[2],
-			       "CREATE TABLE alerts(x);" };
+	const char *bad[5] = { store_migrations[0], store_migrations[1], store_migrations[2],
+			       store_migrations[3], "CREATE TABLE alerts(x);" };
 	CHECK_EQ(store_open(tmp_db("mig2.db"), &st), 0);
 	store_close(st);
 	st = NULL;
-	CHECK(store_open_ex(tmp_db("mig2.db"), bad, 4, &st) < 0);
+	CHECK(store_open_ex(tmp_db("mig2.db"), bad, 5, &st) < 0);
 	CHECK_EQ(store_open(tmp_db("mig2.db"), &st), 0);
 	CHECK_EQ(store_schema_version(st, &v), 0);
-	CHECK_EQ(v, 3);
+	CHECK_EQ(v, 4);
 	store_close(st);
 
 	/* an unopenable path */
@@ -118,8 +118,8 @@ static void test_migrate_from_v1(void)
 	if (!st)
 		return;
 	CHECK_EQ(store_schema_version(st, &v), 0);
-	CHECK_EQ(v, 3);
-	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), 3);
+	CHECK_EQ(v, (int)store_n_migrations);
+	CHECK_EQ(scalar(st, "SELECT count(*) FROM schema_migrations"), store_n_migrations);
 	/* the data is kept */
 	CHECK_EQ(store_alert_count(st, &n), 0);
 	CHECK_EQ(n, 1);
@@ -185,7 +185,7 @@ static void test_migrate_from_v2(void)
 	if (!st)
 		return;
 	CHECK_EQ(store_schema_version(st, &v), 0);
-	CHECK_EQ(v, 3);
+	CHECK_EQ(v, (int)store_n_migrations);
 	CHECK_EQ(scalar(st, "PRAGMA foreign_keys"), 1);
 	CHECK_EQ(scalar(st, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 	CHECK_EQ(scalar(st, "SELECT count(*) FROM incidents"), 2);
