@@ -156,6 +156,14 @@ def test(argv):
         log = os.path.join(d, 'log')
         os.mkdir(log)
         errf = open(os.path.join(d, 'vigil.err'), 'w+')
+        # DPDK's net_af_xdp loads the xdp_prog= object through libbpf and never
+        # closes it, nor frees its AF_XDP umem (libxdp) at exit: under
+        # LeakSanitizer that is reported.  Not ours to fix; suppressed.
+        supp = os.path.join(d, 'lsan.supp')
+        with open(supp, 'w') as f:
+            f.write('leak:libbpf.so\nleak:libxdp.so\n')
+        env = dict(os.environ)
+        env['LSAN_OPTIONS'] = ':'.join(x for x in (os.environ.get('LSAN_OPTIONS', ''), 'suppressions=' + supp) if x)
         v = subprocess.Popen(
             [vigil, '--no-progress', '-l', log, '-S', rules,
              '--set', 'xdp.interface=xs0', '--set', 'xdp.mode=inline', '--set', 'dpdk.idle-exit=never',
@@ -163,7 +171,7 @@ def test(argv):
              '--set', 'control.sensor=tap-x', '--set', 'control.heartbeat=1s', '--set', 'control.retry-max=1s',
              '--dpdk', '--', '--no-huge', '--no-pci', '-m', '256', '--log-level=error',
              '--file-prefix=' + tag, '--vdev=net_af_xdp0,iface=xs0,start_queue=0,queue_count=1,xdp_prog=' + xdp_obj],
-            stdout=subprocess.PIPE, stderr=errf, text=True)
+            stdout=subprocess.PIPE, stderr=errf, text=True, env=env)
 
         def xdp(*args):
             p = sh(xdp_tool, *args, ok=False)
