@@ -321,7 +321,8 @@ def ingest_and_correlate(srv, tok, admin):
 
     # heartbeats and sensors
     hb = {'sensor': 's1', 'version': '0.1.0', 'ruleset': 7, 'counters': {'capture.kernel_drops': 0, 'decoder.pkts': 5}}
-    check(sensor.expect(200, 'POST', '/api/v1/heartbeat', hb) == {'ok': True}, 'heartbeat answer')
+    ans = sensor.expect(200, 'POST', '/api/v1/heartbeat', hb)
+    check(ans == {'ok': True, 'blocklist': []}, 'heartbeat answer (no block yet): %s' % ans)
     hb['counters'] = {'capture.kernel_drops': 25, 'decoder.pkts': 9}
     sensor.expect(200, 'POST', '/api/v1/heartbeat', hb)
     s = [x for x in viewer.expect(200, 'GET', '/api/v1/sensors') if x['name'] == 's1'][0]

@@ -401,7 +401,8 @@ def deployments(t):
           'config_hash': '00112233aabbccdd', 'load': {'loaded': 7, 'skipped': 1, 'error': None}}
     ans = sensor.expect(200, 'POST', '/api/v1/heartbeat', hb)
     check(ans == {'ok': True, 'ruleset': {'id': gid, 'engine_id': t.good['engine_id'],
-                                          'url': '/api/v1/rulesets/%s/content' % gid}}, 'heartbeat answer: %s' % ans)
+                                          'url': '/api/v1/rulesets/%s/content' % gid}, 'blocklist': []},
+          'heartbeat answer: %s' % ans)
     st, hdrs, text = sensor.call('GET', ans['ruleset']['url'])
     check(st == 200 and text == GOOD and hdrs['Content-Type'].startswith('text/plain'), 'sensor fetch: %d' % st)
     # running something else: drift (grace 0), an incident
@@ -416,7 +417,8 @@ def deployments(t):
           inc[0]['status'] == 'open', 'drift incident: %s' % inc)
     # it runs its baseline now: no ruleset in the answer, no drift, resolved by system
     hb['ruleset'] = t.good['engine_id']
-    check(sensor.expect(200, 'POST', '/api/v1/heartbeat', hb) == {'ok': True}, 'answer when up to date')
+    ans = sensor.expect(200, 'POST', '/api/v1/heartbeat', hb)
+    check(ans == {'ok': True, 'blocklist': []}, 'answer when up to date: %s' % ans)
     row = viewer.expect(200, 'GET', '/api/v1/fleet')[0]
     check(row['drift'] is False and row['running_version'] == gid, 'fleet after: %s' % row)
     detail = viewer.expect(200, 'GET', '/api/v1/incidents/%d' % inc[0]['id'])
