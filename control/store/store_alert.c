@@ -77,17 +77,7 @@ int store_evidence_add(struct store *st, int64_t incident_id, const char *alert_
 
 int store_alert_count(struct store *st, int64_t *out)
 {
-	static const char sql[] = "SELECT count(*) FROM alerts";
-	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
-
-	if (!s)
-		return -EIO;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : store_err(st, rc);
+	return store_scalar(st, "SELECT count(*) FROM alerts", out);
 }
 
 /* Filtered queries are built per call (the filter set varies); the WHERE

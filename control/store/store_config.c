@@ -76,17 +76,7 @@ int store_sensors_mark_silent(struct store *st, int64_t before,
 
 int store_sensor_count(struct store *st, int64_t *out)
 {
-	static const char sql[] = "SELECT count(*) FROM sensors";
-	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
-
-	if (!s)
-		return -EIO;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : store_err(st, rc);
+	return store_scalar(st, "SELECT count(*) FROM sensors", out);
 }
 
 int store_sensors_json(struct store *st, json_t **out)

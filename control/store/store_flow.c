@@ -49,17 +49,7 @@ int store_flow_insert(struct store *st, const struct store_flow *f, int64_t now)
 
 int store_flow_count(struct store *st, int64_t *out)
 {
-	static const char sql[] = "SELECT count(*) FROM flows";
-	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
-
-	if (!s)
-		return -EIO;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : store_err(st, rc);
+	return store_scalar(st, "SELECT count(*) FROM flows", out);
 }
 
 /* As store_alerts_json(): the WHERE clause varies, so the query is built

@@ -34,6 +34,9 @@ int store_err(struct store *st, int rc);
 
 /* Runs a cached statement that returns no rows; 0 or -errno. */
 int store_step_done(struct store *st, sqlite3_stmt *s);
+/* The one integer a parameterless query answers (e.g. a count) in *OUT;
+ * SQL must be static, as for store_stmt() (its statement is cached). */
+int store_scalar(struct store *st, const char *sql, int64_t *out);
 
 /* Binds: text (NULL binds SQL NULL), int64 (< 0 binds NULL when
  * null_if_negative), time (STORE_NO_TIME binds NULL). */

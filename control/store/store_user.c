@@ -46,17 +46,7 @@ int store_user_role(struct store *st, const char *name, char *role, size_t rolel
 
 int store_user_count(struct store *st, int64_t *out)
 {
-	static const char sql[] = "SELECT count(*) FROM users";
-	sqlite3_stmt *s = store_stmt(st, sql);
-	int rc;
-
-	if (!s)
-		return -EIO;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : store_err(st, rc);
+	return store_scalar(st, "SELECT count(*) FROM users", out);
 }
 
 int store_users_json(struct store *st, json_t **out)
