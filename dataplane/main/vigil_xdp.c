@@ -135,7 +135,7 @@ void vigil_xdp_blocklist(void *arg, json_t *entries)
 	struct vigil_xdp *x = arg;
 	struct have cur = { 0 };
 	uint64_t now = xdp_now_ns();
-	size_t i, added = 0, removed = 0;
+	size_t i;
 	json_t *e;
 
 	if (!x || !json_is_array(entries))
@@ -170,22 +170,17 @@ void vigil_xdp_blocklist(void *arg, json_t *entries)
 			same = (!want && !have) ||
 			       (want && have && (want > have ? want - have : have - want) < 5000000000ULL);
 		}
-		if (!same && xdp_block_add(x->sync, canon, dur) == 0) {
-			added++;
+		if (!same && xdp_block_add(x->sync, canon, dur) == 0)
 			vlog_notice("xdp: blocking %s%s (control plane)", canon, dur ? " for a while" : "");
-		}
 	}
 	for (size_t j = 0; j < cur.n; j++) {
 		char c2[XDP_PREFIX_STRLEN];
 		if (wanted[j])
 			continue;
 		xdp_prefix_format(&cur.e[j].prefix, c2, sizeof(c2));
-		if (xdp_block_del(x->sync, c2) == 0) {
-			removed++;
+		if (xdp_block_del(x->sync, c2) == 0)
 			vlog_notice("xdp: unblocking %s (control plane)", c2);
-		}
 	}
-	(void)added, (void)removed;
 	free(wanted);
 	free(cur.e);
 }

@@ -142,6 +142,17 @@ static void wrk_push(struct wrk *w, const struct out_rec *r)
 }
 
 /* Flow table callback: an ended flow record becomes an output record. */
+/* Folds what XDP counted for bypassed flow F into it (and the counters);
+ * REARM keeps it bypassed.  Returns the packets folded. */
+static uint64_t wrk_fold(struct wrk *w, struct flow *f, bool rearm)
+{
+	uint64_t bytes = 0, pk = w->pl->cfg->bypass->fold(w->bp, f, rearm, &bytes);
+
+	ctr_add(&w->ctr, CTR_BYPASS_PKTS, pk);
+	ctr_add(&w->ctr, CTR_BYPASS_BYTES, bytes);
+	return pk;
+}
+
 static void wrk_emit(void *arg, const struct flow *f, enum flow_end_reason r)
 {
 	struct wrk *w = arg;
@@ -152,11 +163,8 @@ static void wrk_emit(void *arg, const struct flow *f, enum flow_end_reason r)
 	/* what XDP counted for a bypassed flow belongs in its record (an active
 	 * cut keeps bypassing); the table hands the flow over read-only but it
 	 * is this worker's own */
-	if (w->bp && w->ins && inspect_bypassed(w->ins, f)) {
-		uint64_t bytes = 0, pk = w->pl->cfg->bypass->fold(w->bp, (struct flow *)f, r == FLOW_END_ACTIVE, &bytes);
-		ctr_add(&w->ctr, CTR_BYPASS_PKTS, pk);
-		ctr_add(&w->ctr, CTR_BYPASS_BYTES, bytes);
-	}
+	if (w->bp && w->ins && inspect_bypassed(w->ins, f))
+		wrk_fold(w, (struct flow *)f, r == FLOW_END_ACTIVE);
 	/* its inspection state is the worker's own, released here before the
 	 * slot is reused */
 	if (w->ins && r != FLOW_END_ACTIVE)
@@ -333,15 +341,9 @@ static bool wrk_bypass(void *arg, struct flow *f)
 static bool wrk_keep(void *arg, struct flow *f, uint64_t now_ns)
 {
 	struct wrk *w = arg;
-	uint64_t bytes = 0, pk;
 
 	(void)now_ns;
-	if (!inspect_bypassed(w->ins, f))
-		return false;
-	pk = w->pl->cfg->bypass->fold(w->bp, f, true, &bytes);
-	ctr_add(&w->ctr, CTR_BYPASS_PKTS, pk);
-	ctr_add(&w->ctr, CTR_BYPASS_BYTES, bytes);
-	return pk > 0;
+	return inspect_bypassed(w->ins, f) && wrk_fold(w, f, true) > 0;
 }
 
 static void wrk_inspect(void *arg, unsigned i, struct flow *f, int toserver)
